@@ -1,0 +1,41 @@
+"""How dbt nodes become Dagster assets: keys and groups by layer and source system."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+
+
+def _layer(node: Mapping[str, Any]) -> str:
+    if node["resource_type"] == "source":
+        return "validated"
+    parts = node.get("fqn", [])
+    return parts[1] if len(parts) > 2 else "models"
+
+
+def _system(node: Mapping[str, Any]) -> str | None:
+    if node["resource_type"] == "source":
+        return node["source_name"]
+    name = node["name"]
+    if name.startswith("stg_") and "__" in name:
+        return name.removeprefix("stg_").split("__", 1)[0]
+    return None
+
+
+class SdcDbtTranslator(DagsterDbtTranslator):
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        node = dbt_resource_props
+        if node["resource_type"] == "source":
+            # validated.<system>__<entity> is the Python asset validated/<system>/<entity>
+            system, entity = node["name"].split("__", 1)
+            return dg.AssetKey(["validated", system, entity])
+        layer = _layer(node)
+        system = _system(node)
+        return dg.AssetKey([layer, system, node["name"]] if system else [layer, node["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return _system(dbt_resource_props) or _layer(dbt_resource_props)

@@ -1,0 +1,164 @@
+"""`sdc`: the one command-line tool for operators, analysts and the demo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+from sdc.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    help="Taicang safety data centre: load departmental feeds, validate, model, publish, query.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+contracts_app = typer.Typer(help="Data contracts: generated artefacts.", no_args_is_help=True)
+app.add_typer(contracts_app, name="contracts")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _print_run(outcome) -> None:
+    typer.echo(f"run {outcome.run_id}: {'succeeded' if outcome.success else 'FAILED'}")
+    typer.echo(f"  assets materialized: {len(outcome.materialized)}")
+    for step in outcome.failed_steps:
+        typer.echo(f"  failed step: {step}", err=True)
+    for check in outcome.failed_checks:
+        typer.echo(f"  failed check: {check}", err=True)
+
+
+@app.command()
+def run(
+    select: Annotated[
+        str | None,
+        typer.Option("--select", "-s", help="Dagster asset selection, e.g. 'group:hazchem' or 'key:marts/*'."),
+    ] = None,
+) -> None:
+    """Materialize assets against the configured sources (all by default). Non-zero exit when anything failed."""
+    from sdc.runner import run_assets
+
+    outcome = run_assets(_settings(), select)
+    _print_run(outcome)
+    raise typer.Exit(0 if outcome.success else 1)
+
+
+@app.command()
+def demo(
+    days: Annotated[int, typer.Option(help="Days of departmental deliveries to simulate.")] = 3,
+    seed: Annotated[int, typer.Option(help="Simulator seed (same seed, same data).")] = 1,
+    scale: Annotated[float, typer.Option(help="Size relative to Taicang (1 = about 3,000 enterprises).")] = 0.2,
+) -> None:
+    """Simulate N days of deliveries into a fresh workspace ($SDC_HOME), run everything, print a summary."""
+    from sdc.demo import WorkspaceInUse, dataset_counts, reset_workspace, simulate_into
+    from sdc.runner import run_assets
+    from warehouse.publish import publish_history
+
+    settings = _settings()
+    started = time.monotonic()
+    try:
+        reset_workspace(settings)
+    except (WorkspaceInUse, ConfigError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"workspace: {settings.home} (fresh)")
+    simulate_into(settings, days, seed, scale)
+    typer.echo(f"simulated {days} day(s) of deliveries into {settings.landing_dir}")
+    outcome = run_assets(settings)
+    _print_run(outcome)
+    typer.echo("\nrows per dataset:")
+    typer.echo(f"  {'dataset':<32}{'delivered':>10}{'accepted':>10}{'quarantined':>13}{'rejected':>10}")
+    for c in dataset_counts(settings):
+        typer.echo(f"  {c.dataset:<32}{c.delivered:>10}{c.accepted:>10}{c.quarantined:>13}{c.reader_rejected:>10}")
+    history = publish_history(settings)
+    if history:
+        last = history[-1]
+        typer.echo(f"\nmarts published (snapshot {last.snapshot_id}): {', '.join(last.marts)}")
+    typer.echo(f"warehouse: {settings.warehouse_dir} (catalog {settings.lake_catalog})")
+    typer.echo('try:  uv run sdc sql "select town, count(*) from hazchem_enterprises group by town order by 2 desc"')
+    typer.echo(f"demo finished in {time.monotonic() - started:.0f} s")
+    raise typer.Exit(0 if outcome.success else 1)
+
+
+@app.command()
+def setup() -> None:
+    """Install the DuckDB extensions from their PyPI wheels (offline) and prepare the dbt manifest."""
+    from sdc.runner import prepare_environment
+
+    settings = _settings()
+    prepare_environment(settings)
+    typer.echo(f"DuckDB extensions ready in {settings.extension_dir}; dbt manifest prepared")
+
+
+@app.command()
+def ui(port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000) -> None:
+    """Start the Dagster UI (dagster dev) on this code location."""
+    from sdc.runner import dagster_ui_command, prepare_environment
+
+    settings = _settings()
+    prepare_environment(settings)
+    raise typer.Exit(subprocess.call(dagster_ui_command(settings, port)))
+
+
+@app.command()
+def sql(
+    query: Annotated[str | None, typer.Argument(help="SQL to run; omit for an interactive shell.")] = None,
+    publish_id: Annotated[
+        int | None, typer.Option("--publish", help="Query an earlier publish instead of the latest.")
+    ] = None,
+) -> None:
+    """Query the published marts, read-only (each mart is a view in the default schema)."""
+    from warehouse.publish import NothingPublished, open_published
+
+    try:
+        con = open_published(_settings(), publish_id)
+    except NothingPublished as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    try:
+        if query is not None:
+            _print_query(con, query)
+            return
+        typer.echo("read-only session on the published marts; end statements with ';', Ctrl-D to quit")
+        buffer = ""
+        for line in sys.stdin:
+            buffer += line
+            if buffer.strip().endswith(";"):
+                _print_query(con, buffer)
+                buffer = ""
+    finally:
+        con.close()
+
+
+def _print_query(con, query: str) -> None:
+    import duckdb
+
+    try:
+        rel = con.sql(query)
+    except duckdb.Error as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if rel is not None:
+        rel.show(max_rows=50, max_width=200)
+
+
+@contracts_app.command("generate")
+def contracts_generate() -> None:
+    """Regenerate the files derived from the contracts (dbt sources)."""
+    from data_contracts.codegen import write_generated
+
+    for path in write_generated():
+        typer.echo(f"wrote {path}")
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,101 @@
+"""One environment resolver: every path, URL and secret the data centre uses comes from here."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Environment(StrEnum):
+    LOCAL = "local"
+    CI = "ci"
+    PROD = "prod"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or not one of the allowed values."""
+
+
+def resolve_environment(value: str | None) -> Environment:
+    """`SDC_ENV` -> Environment; an unknown name is an error that lists the allowed ones."""
+    if value is None or value == "":
+        return Environment.LOCAL
+    try:
+        return Environment(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(e.value for e in Environment)
+        raise ConfigError(f"SDC_ENV={value!r} is not a known environment; allowed: {allowed}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: Environment
+    home: Path
+    landing_dir: Path
+    transport_api_url: str | None
+    transport_api_token: str | None
+    credit_api_url: str | None
+    credit_api_key: str | None
+    lake_catalog: str
+    """DuckLake catalog location as DuckDB's ATTACH expects after `ducklake:` (sqlite:<file> or postgres:<dsn>)."""
+    extension_dir: Path
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def lake_data_path(self) -> Path:
+        return self.warehouse_dir / "lake_data"
+
+    @property
+    def archive_dir(self) -> Path:
+        """Content-addressed copies of every received file."""
+        return self.home / "archive"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.home / "dbt_target"
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment the dbt profile reads (dbt_project/profiles.yml)."""
+        return {
+            "SDC_LAKE_CATALOG": self.lake_catalog,
+            "SDC_LAKE_DATA_PATH": str(self.lake_data_path) + "/",
+            "SDC_DUCKDB_EXTENSION_DIR": str(self.extension_dir),
+            "SDC_ENV": self.env.value,
+            "DO_NOT_TRACK": "1",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        }
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env_vars = os.environ if environ is None else environ
+    env = resolve_environment(env_vars.get("SDC_ENV"))
+    home = Path(env_vars.get("SDC_HOME") or REPO_ROOT / ".sdc").expanduser().resolve()
+    landing = Path(env_vars.get("SDC_LANDING_DIR") or home / "landing").expanduser().resolve()
+    catalog = env_vars.get("SDC_LAKE_CATALOG")
+    if not catalog:
+        if env is Environment.PROD:
+            raise ConfigError("SDC_ENV=prod needs SDC_LAKE_CATALOG (e.g. postgres:dbname=sdc host=...)")
+        catalog = f"sqlite:{home / 'warehouse' / 'catalog.sqlite'}"
+    ext_dir = Path(env_vars.get("SDC_DUCKDB_EXTENSION_DIR") or REPO_ROOT / ".duckdb_extensions")
+    return Settings(
+        env=env,
+        home=home,
+        landing_dir=landing,
+        transport_api_url=env_vars.get("SDC_TRANSPORT_API_URL") or None,
+        transport_api_token=env_vars.get("SDC_TRANSPORT_API_TOKEN") or None,
+        credit_api_url=env_vars.get("SDC_CREDIT_API_URL") or None,
+        credit_api_key=env_vars.get("SDC_CREDIT_API_KEY") or None,
+        lake_catalog=catalog,
+        extension_dir=ext_dir.expanduser().resolve(),
+    )

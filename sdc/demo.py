@@ -1,0 +1,64 @@
+"""`sdc demo`: simulated departmental deliveries into a fresh workspace, the whole pipeline, a summary."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sdc.config import ConfigError, Environment, Settings
+from sdc.runner import WORKSPACE_MARKER, ensure_workspace
+
+
+class WorkspaceInUse(RuntimeError):
+    pass
+
+
+def reset_workspace(settings: Settings) -> None:
+    """Start from an empty workspace — only one that sdc created (it carries a marker file)."""
+    if settings.env is Environment.PROD:
+        raise ConfigError("sdc demo never runs with SDC_ENV=prod: it wipes the workspace")
+    home = settings.home
+    if home.exists() and any(home.iterdir()) and not (home / WORKSPACE_MARKER).exists():
+        raise WorkspaceInUse(f"{home} is not empty and was not created by sdc; set SDC_HOME to another folder")
+    if home.exists():
+        shutil.rmtree(home)
+    ensure_workspace(settings)
+    if not settings.landing_dir.is_relative_to(home) and settings.landing_dir.exists():
+        shutil.rmtree(settings.landing_dir)
+
+
+@dataclass(frozen=True)
+class DatasetCounts:
+    dataset: str
+    delivered: int
+    accepted: int
+    quarantined: int
+    reader_rejected: int
+
+
+def dataset_counts(settings: Settings) -> list[DatasetCounts]:
+    from warehouse.lake import lake_connection
+
+    with lake_connection(settings, read_only=True) as con:
+        rows = con.execute(
+            """
+            with files as (
+                select dataset, sum(rows_read) as delivered, sum(rows_rejected) as rejected
+                from lake.meta.file_ledger where status = 'loaded' group by dataset),
+            checks as (
+                select dataset, sum(rows_accepted) as accepted, sum(rows_quarantined) as quarantined
+                from lake.meta.validation_log group by dataset)
+            select f.dataset, f.delivered, coalesce(c.accepted, 0), coalesce(c.quarantined, 0), f.rejected
+            from files f left join checks c using (dataset) order by f.dataset
+            """
+        ).fetchall()
+    return [DatasetCounts(*[r[0], *map(int, r[1:])]) for r in rows]
+
+
+def simulate_into(settings: Settings, days: int, seed: int, scale: float) -> Path:
+    from simulator import simulate
+
+    world = settings.home / "simulator_world"
+    simulate(settings.landing_dir, world, days=days, scale=scale, seed=seed)
+    return world

@@ -1,0 +1,81 @@
+"""Running the code location's assets from the command line (sdc run / sdc demo), in this process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sdc.config import REPO_ROOT, Settings
+
+DAGSTER_YAML = REPO_ROOT / "pipelines" / "dagster.yaml"
+WORKSPACE_MARKER = ".sdc-workspace"
+
+
+def ensure_workspace(settings: Settings) -> None:
+    """Create SDC_HOME if needed; a folder sdc created carries a marker (`sdc demo` only ever wipes those)."""
+    home = settings.home
+    if not home.exists() or not any(home.iterdir()):
+        home.mkdir(parents=True, exist_ok=True)
+        (home / WORKSPACE_MARKER).write_text("created by sdc; `sdc demo` may wipe this folder\n", encoding="utf-8")
+
+
+def prepare_environment(settings: Settings) -> None:
+    """Everything a run needs before the code location loads: telemetry off, Dagster home, extensions, manifest."""
+    os.environ.update({"DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false", "DAGSTER_DISABLE_TELEMETRY": "1"})
+    os.environ.update(settings.dbt_env())
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    ensure_workspace(settings)
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    target = settings.dagster_home / "dagster.yaml"
+    if not target.exists() or target.read_bytes() != DAGSTER_YAML.read_bytes():
+        shutil.copyfile(DAGSTER_YAML, target)
+    from pipelines.defs.dbt.project import ensure_manifest
+    from warehouse.extensions import ensure_extensions
+
+    ensure_extensions(settings.extension_dir)
+    ensure_manifest(settings)
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    run_id: str
+    materialized: list[str] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+
+
+def run_assets(settings: Settings, selection: str | None = None) -> RunOutcome:
+    prepare_environment(settings)
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    job = defs.resolve_implicit_global_asset_job_def()
+    asset_graph = defs.resolve_asset_graph()
+    keys = None
+    if selection:
+        keys = list(dg.AssetSelection.from_string(selection).resolve(asset_graph))
+        if not keys:
+            raise ValueError(f"selection {selection!r} matches no asset")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, asset_selection=keys, raise_on_error=False)
+    outcome = RunOutcome(success=result.success, run_id=result.run_id)
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            outcome.materialized.append(event.asset_key.to_user_string())
+        elif event.event_type_value == "STEP_FAILURE":
+            outcome.failed_steps.append(event.step_key or "?")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            if not data.passed and data.severity == dg.AssetCheckSeverity.ERROR:
+                outcome.failed_checks.append(f"{data.asset_key.to_user_string()}:{data.check_name}")
+    outcome.success = outcome.success and not outcome.failed_checks
+    return outcome
+
+
+def dagster_ui_command(settings: Settings, port: int) -> list[str]:
+    dagster = Path(os.sys.executable).with_name("dagster")
+    return [str(dagster), "dev", "-m", "pipelines.definitions", "-p", str(port)]

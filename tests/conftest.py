@@ -1,0 +1,18 @@
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh SDC_HOME for one test; everything else from the defaults."""
+    home = tmp_path / "sdc_home"
+    monkeypatch.setenv("SDC_HOME", str(home))
+    monkeypatch.delenv("SDC_LANDING_DIR", raising=False)
+    monkeypatch.delenv("SDC_LAKE_CATALOG", raising=False)
+    monkeypatch.setenv("SDC_ENV", "ci")
+    return home

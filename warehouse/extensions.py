@@ -1,0 +1,58 @@
+"""DuckDB extensions come from PyPI wheels (`duckdb-extension-*`), never from DuckDB's download site.
+
+`INSTALL '<file>'` copies a wheel's extension into our extension directory once; after that every
+process (ours and dbt's, which gets the same `extension_directory`) can `LOAD` it offline.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import duckdb
+
+# Extension name as DuckDB knows it -> the importable package of its PyPI wheel.
+WHEEL_PACKAGES = {
+    "ducklake": "duckdb_extension_ducklake",
+    "sqlite_scanner": "duckdb_extension_sqlite",
+}
+
+
+def connection_config(extension_dir: Path) -> dict[str, object]:
+    """DuckDB settings that keep every connection offline and on our extension directory."""
+    return {
+        "extension_directory": str(extension_dir),
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": True,
+    }
+
+
+def wheel_extension_file(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"package {package} is not installed: run `uv sync --locked`")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    files = sorted(root.glob(f"extensions/v{duckdb.__version__}/*.duckdb_extension"))
+    if not files:
+        raise RuntimeError(f"{package} carries no extension for duckdb {duckdb.__version__} under {root}")
+    return files[0]
+
+
+def installed_path(extension_dir: Path, name: str) -> Path:
+    platform = duckdb.execute("PRAGMA platform").fetchone()[0]
+    return extension_dir / f"v{duckdb.__version__}" / platform / f"{name}.duckdb_extension"
+
+
+def ensure_extensions(extension_dir: Path) -> list[str]:
+    """Install every extension the project uses from its wheel; returns the names installed now."""
+    missing = [n for n in WHEEL_PACKAGES if not installed_path(extension_dir, n).exists()]
+    if not missing:
+        return []
+    extension_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(config=connection_config(extension_dir))
+    try:
+        for name in missing:
+            con.execute(f"INSTALL '{wheel_extension_file(WHEEL_PACKAGES[name])}'")
+    finally:
+        con.close()
+    return missing

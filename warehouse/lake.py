@@ -1,0 +1,78 @@
+"""Connections to the lakehouse: DuckLake (catalog in SQLite or PostgreSQL, data in Parquet).
+
+Every process opens its own in-memory DuckDB and attaches the lake as `lake`. Writers and readers
+never share a DuckDB file, so a running load cannot lock a reader out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+from sdc.config import Settings
+from warehouse.extensions import connection_config, ensure_extensions
+
+LAKE = "lake"
+# Layers of the warehouse, one schema each.
+SCHEMAS = ("raw", "validated", "quarantine", "staging", "intermediate", "marts", "meta")
+
+
+def attach_sql(settings: Settings, *, read_only: bool = False, snapshot: int | None = None) -> str:
+    options = [f"DATA_PATH '{settings.lake_data_path}/'"]
+    if read_only:
+        options.append("READ_ONLY")
+    if snapshot is not None:
+        options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
+    return f"ATTACH 'ducklake:{settings.lake_catalog}' AS {LAKE} ({', '.join(options)})"
+
+
+def _attach(con: duckdb.DuckDBPyConnection, sql: str, attempts: int = 5) -> None:
+    # A SQLite catalog being committed to can answer "busy" for a moment: retry briefly.
+    for attempt in range(attempts):
+        try:
+            con.execute(sql)
+            return
+        except duckdb.Error as exc:
+            if attempt == attempts - 1 or ("lock" not in str(exc).lower() and "busy" not in str(exc).lower()):
+                raise
+            time.sleep(0.1 * (attempt + 1))
+
+
+def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
+    ensure_extensions(settings.extension_dir)
+    if not read_only:
+        settings.lake_data_path.mkdir(parents=True, exist_ok=True)
+        if settings.lake_catalog.startswith("sqlite:"):
+            settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(config=connection_config(settings.extension_dir))
+    _attach(con, attach_sql(settings, read_only=read_only, snapshot=snapshot))
+    if not read_only:
+        for schema in SCHEMAS:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE}.{schema}")
+    return con
+
+
+@contextmanager
+def lake_connection(
+    settings: Settings, *, read_only: bool = False, snapshot: int | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = open_lake(settings, read_only=read_only, snapshot=snapshot)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def current_snapshot(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0])
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
+        [LAKE, schema, table],
+    ).fetchone()
+    return bool(row[0])
