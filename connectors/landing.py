@@ -34,6 +34,11 @@ CREATE TABLE IF NOT EXISTS lake.meta.file_ledger (
     status VARCHAR, reason VARCHAR, encoding VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
     rows_rejected BIGINT, load_id VARCHAR)
 """
+LOAD_LOG_DDL = """
+CREATE TABLE IF NOT EXISTS lake.meta.load_log (
+    dataset VARCHAR, load_id VARCHAR, source VARCHAR, source_sha256 VARCHAR, rows_read BIGINT,
+    rows_loaded BIGINT, rows_rejected BIGINT, loaded_at TIMESTAMPTZ)
+"""
 REJECTS_DDL = """
 CREATE TABLE IF NOT EXISTS lake.raw.reader_rejects (
     dataset VARCHAR, source_file VARCHAR, source_sha256 VARCHAR, record_number BIGINT, reason VARCHAR,
@@ -59,6 +64,7 @@ def sha256_bytes(data: bytes) -> str:
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LEDGER_DDL)
+    con.execute(LOAD_LOG_DDL)
     con.execute(REJECTS_DDL)
 
 
@@ -131,6 +137,11 @@ def load_file(
             else:
                 _insert_records(con, feed, rel, digest, load_id, now, parsed, ledger)
                 ledger["status"] = "loaded"
+                con.execute(
+                    "INSERT INTO lake.meta.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [feed.dataset, load_id, rel, digest, ledger["rows_read"], ledger["rows_loaded"],
+                     ledger["rows_rejected"], now],
+                )  # fmt: skip
                 report.files_loaded.append(rel)
                 report.load_ids.append(load_id)
         _insert_ledger(con, ledger)

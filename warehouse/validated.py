@@ -66,9 +66,9 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
 def pending_load_ids(con: duckdb.DuckDBPyConnection, contract: Contract) -> list[str]:
     """Raw loads of this dataset not validated yet, oldest first."""
     rows = con.execute(
-        "SELECT load_id FROM lake.meta.file_ledger WHERE dataset = ? AND status = 'loaded' AND rows_loaded > 0 "
+        "SELECT load_id FROM lake.meta.load_log WHERE dataset = ? AND rows_loaded > 0 "
         "AND load_id NOT IN (SELECT load_id FROM lake.meta.validation_log WHERE dataset = ?) "
-        "ORDER BY received_at",
+        "ORDER BY loaded_at",
         [contract.dataset, contract.dataset],
     ).fetchall()
     return [r[0] for r in rows]

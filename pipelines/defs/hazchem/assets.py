@@ -1,8 +1,14 @@
-"""System A — hazardous chemicals (市应急管理局)."""
+"""System A — 危险化学品全流程监管系统 (市应急管理局): landing-zone CSV feeds, raw then validated."""
 
 from connectors import hazchem
-from pipelines.defs.landing import landing_assets
+from data_contracts.contract import load_contract
+from pipelines.defs.ingestion import landing_raw_asset
+from pipelines.defs.validation import validated_assets
 
-_built = [landing_assets(feed) for feed in hazchem.FEEDS]
-hazchem_assets = [a for assets, _ in _built for a in assets]
-hazchem_checks = [c for _, checks in _built for c in checks]
+hazchem_assets = []
+hazchem_checks = []
+for feed in hazchem.FEEDS:
+    raw = landing_raw_asset(feed, load_contract(feed.dataset).title)
+    assets, checks = validated_assets(feed.dataset, raw.key, feed.source_system)
+    hazchem_assets += [raw, *assets]
+    hazchem_checks += checks
