@@ -73,7 +73,7 @@ def demo(
     typer.echo(f"workspace: {settings.home} (fresh)")
     simulate_into(settings, days, seed, scale)
     typer.echo(f"simulated {days} day(s) of deliveries into {settings.landing_dir}")
-    outcome = run_assets(settings)
+    outcome = run_assets(settings, log_level="WARNING")
     _print_run(outcome)
     typer.echo("\nrows per dataset:")
     typer.echo(f"  {'dataset':<32}{'delivered':>10}{'accepted':>10}{'quarantined':>13}{'rejected':>10}")

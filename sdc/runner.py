@@ -47,7 +47,7 @@ class RunOutcome:
     failed_checks: list[str] = field(default_factory=list)
 
 
-def run_assets(settings: Settings, selection: str | None = None) -> RunOutcome:
+def run_assets(settings: Settings, selection: str | None = None, log_level: str = "INFO") -> RunOutcome:
     prepare_environment(settings)
     import dagster as dg
 
@@ -61,7 +61,12 @@ def run_assets(settings: Settings, selection: str | None = None) -> RunOutcome:
         if not keys:
             raise ValueError(f"selection {selection!r} matches no asset")
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, asset_selection=keys, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=keys,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
     outcome = RunOutcome(success=result.success, run_id=result.run_id)
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
