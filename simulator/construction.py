@@ -224,10 +224,21 @@ def gen_construction(world: World, landing: Landing, truth: Truth, profile: Prof
         ]
         for _ in range(round(len(active) * per_day)):
             inst = r.choice(active)
-            t = day_start + dt.timedelta(seconds=r.randint(6 * 3600, 19 * 3600))
+            if r.random() < 0.85:
+                t = day_start + dt.timedelta(seconds=r.randint(6 * 3600, 19 * 3600))
+            else:
+                t = day_start + dt.timedelta(seconds=r.randint(0, 86399))
             seq += 1
             aid = f"TA{t:%Y%m%d}{seq:07d}"
             put("alarms", t, _alarm(world, aid, inst, t, dra, random.Random(qseed.getrandbits(64))))
+        if d == world.days - 1 and active:
+            # the platform is busy in the last hour: a few alarms always land in it
+            for k in range(3 + round(len(active) * 0.02)):
+                inst = r.choice(active)
+                t = day_start + dt.timedelta(hours=23, seconds=r.randint(0, 3000))
+                seq += 1
+                put("alarms", t, _alarm(world, f"TA{t:%Y%m%d}{seq:07d}", inst, t, dra,
+                                        random.Random(qseed.getrandbits(64))))
     counts = {"construction.project": 0, "construction.device": 0, "construction.alarm": 0}
     frr = rng(world.seed, "construction-files", profile.name)
     for h in range(n_hours):

@@ -35,7 +35,7 @@ def gen_credit(world: World, world_dir: Path, truth: Truth, profile: Profile) ->
         removed_t = None
         if e.removed:
             removed_t = dt.datetime.combine(e.removed, dt.time(10)) + dt.timedelta(seconds=r.randint(0, 20000))
-        comes_back = dr.hit(r, "entry_removed", None, eligible=e.removed is not None)
+        comes_back = dr.hit(r, "entry_removed", None, eligible=removed_t is not None and removed_t < world.t_end)
         if base_t < world.t_end:
             versions.append((base_t, False, {"zt": "有效", "ycrq": None}, []))
         if removed_t is not None and removed_t < world.t_end:

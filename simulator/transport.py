@@ -166,7 +166,9 @@ def gen_transport(world: World, waybills: list[Waybill], world_dir: Path, truth:
         }
         first_t = k + dt.timedelta(seconds=ar.randint(1, 120))
         states = []
-        resent = dra.hit(ar, "alarm_resent", None, eligible=handled)
+        handled_t = k + dt.timedelta(seconds=dur + h_after) if handled else None
+        # re-sent only when the handling happens inside the window (otherwise nobody sees it)
+        resent = dra.hit(ar, "alarm_resent", None, eligible=handled_t is not None and handled_t < world.t_end)
         if handled and resent:
             s1 = dict(base)
             if open_at_first:
@@ -174,7 +176,7 @@ def gen_transport(world: World, waybills: list[Waybill], world_dir: Path, truth:
             states.append((first_t, s1))
         if handled:
             s2 = dict(base, clzt=final_clzt)
-            states.append((k + dt.timedelta(seconds=dur + h_after), s2))
+            states.append((handled_t, s2))
         else:
             states.append((k + dt.timedelta(seconds=dur + ar.randint(1, 60)), dict(base)))
         states = [(t, s) for t, s in states if t < world.t_end]
