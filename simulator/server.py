@@ -222,6 +222,7 @@ def serve(world_dir: Path, *, host: str = "127.0.0.1", port: int = 0, faults: bo
 class _Handler(BaseHTTPRequestHandler):
     sim: SimServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     server_version = "nginx"
     sys_version = ""
 
