@@ -78,7 +78,12 @@ def _reg_numeric(code: str) -> float:
 
 def lock_file_bytes(user: str = "zhangwei") -> bytes:
     u = user.encode("ascii")
-    return bytes([len(u)]) + u.ljust(53, b" ") + bytes([len(user), 0]) + user.encode("utf-16-le").ljust(108, b" ")
+    return (
+        bytes([len(u)])
+        + u.ljust(53, b" ")
+        + bytes([len(user), 0])
+        + user.encode("utf-16-le").ljust(108, b" ")
+    )
 
 
 class _Item:
@@ -88,8 +93,17 @@ class _Item:
         self.clean, self.delivered, self.quirks, self.mentions = clean, delivered, quirks, mentions
 
 
-def _ledger_item(world: World, eq: Equipment, reg: Registration, status: str, s_dt: dt.datetime, delivered,
-                 dr: Drawer, r: random.Random, extra: list[str]) -> _Item:
+def _ledger_item(
+    world: World,
+    eq: Equipment,
+    reg: Registration,
+    status: str,
+    s_dt: dt.datetime,
+    delivered,
+    dr: Drawer,
+    r: random.Random,
+    extra: list[str],
+) -> _Item:
     v = eq.variety
     unit = world.ent_by_id[reg.use_unit_id]
     last, nxt = eq.last_insp, eq.next_insp
@@ -134,8 +148,17 @@ def _ledger_item(world: World, eq: Equipment, reg: Registration, status: str, s_
     return _Item(clean, row, q, ments)
 
 
-def _inspection_item(eq: Equipment, idx: int, reg: Registration, when: dt.date, nxt: dt.date, conclusion: str,
-                     delivered, dr: Drawer, r: random.Random) -> _Item:
+def _inspection_item(
+    eq: Equipment,
+    idx: int,
+    reg: Registration,
+    when: dt.date,
+    nxt: dt.date,
+    conclusion: str,
+    delivered,
+    dr: Drawer,
+    r: random.Random,
+) -> _Item:
     kind = "定期检验" if r.random() < 0.9 else ("首次检验" if r.random() < 0.5 else "监督检验")
     report = f"SZ{when:%y%m%d}{eq.variety[0][0]}{idx:07d}"
     body = ref.INSPECTION_BODIES[idx % len(ref.INSPECTION_BODIES)]
@@ -183,8 +206,11 @@ def gen_special_equipment(world: World, landing: Landing, truth: Truth, profile:
             ledger.append(_ledger_item(world, eq, reg, status, s_dt, delivered, drl, r, []))
             cont.append(drl.hit(r, "xlsx_continuation_row", None))
             if older and drl.hit(r, "reregistered_duplicate", None):
-                ledger.append(_ledger_item(world, eq, older[-1], "注销", s_dt, delivered, drl, r,
-                                           ["reregistered_duplicate"]))
+                ledger.append(
+                    _ledger_item(
+                        world, eq, older[-1], "注销", s_dt, delivered, drl, r, ["reregistered_duplicate"]
+                    )
+                )
                 cont.append(False)
         insp: list[_Item] = []
         for idx, eq in enumerate(world.equipment):
@@ -194,12 +220,25 @@ def gen_special_equipment(world: World, landing: Landing, truth: Truth, profile:
             if reg is None:
                 continue
             r = random.Random(qr.getrandbits(64))
-            insp.append(_inspection_item(eq, idx, reg, eq.last_insp, eq.next_insp, eq.conclusion, delivered, dri, r))
+            insp.append(
+                _inspection_item(eq, idx, reg, eq.last_insp, eq.next_insp, eq.conclusion, delivered, dri, r)
+            )
             if r.random() < 0.2:
                 interval = eq.next_insp - eq.last_insp
                 prev = eq.last_insp - interval
-                insp.append(_inspection_item(eq, idx + 10_000_000, reg, prev, eq.last_insp,
-                                             "合格" if eq.variety[0][0] in "345" else "符合要求", delivered, dri, r))
+                insp.append(
+                    _inspection_item(
+                        eq,
+                        idx + 10_000_000,
+                        reg,
+                        prev,
+                        eq.last_insp,
+                        "合格" if eq.variety[0][0] in "345" else "符合要求",
+                        delivered,
+                        dri,
+                        r,
+                    )
+                )
         rel = f"special_equipment/特种设备台账_{s:%Y%m%d}.xlsx"
 
         def render(corrected: bool, ledger=ledger, cont=cont, insp=insp, s=s):
@@ -274,9 +313,11 @@ class _Sheet:
     def xml(self) -> str:
         merges = ""
         if self.merges:
-            merges = f'<mergeCells count="{len(self.merges)}">' + "".join(
-                f'<mergeCell ref="{m}"/>' for m in self.merges
-            ) + "</mergeCells>"
+            merges = (
+                f'<mergeCells count="{len(self.merges)}">'
+                + "".join(f'<mergeCell ref="{m}"/>' for m in self.merges)
+                + "</mergeCells>"
+            )
         return (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
@@ -305,7 +346,8 @@ _CT = (
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
     '<Override PartName="/xl/styles.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-    '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+    '<Override PartName="/docProps/core.xml" '
+    'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
     '<Override PartName="/docProps/app.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
     "</Types>"
@@ -321,17 +363,14 @@ _RELS = (
     'extended-properties" Target="docProps/app.xml"/>'
     "</Relationships>"
 )
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _WB_RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-    'Target="worksheets/sheet1.xml"/>'
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-    'Target="worksheets/sheet2.xml"/>'
-    '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
-    'Target="styles.xml"/>'
-    '<Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-    'sharedStrings" Target="sharedStrings.xml"/>'
+    f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+    f'<Relationship Id="rId2" Type="{_REL}/worksheet" Target="worksheets/sheet2.xml"/>'
+    f'<Relationship Id="rId3" Type="{_REL}/styles" Target="styles.xml"/>'
+    f'<Relationship Id="rId4" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
     "</Relationships>"
 )
 _WB = (
@@ -348,8 +387,8 @@ _STYLES = (
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
     '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>'
     '<fonts count="1"><font><sz val="11"/><name val="宋体"/></font></fonts>'
-    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
-    "</fill></fills>"
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
     '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'

@@ -49,7 +49,9 @@ def _vehicle_versions(world: World) -> list[tuple[dt.datetime, object, dict]]:
     return out
 
 
-def gen_transport(world: World, waybills: list[Waybill], world_dir: Path, truth: Truth, profile: Profile) -> dict:
+def gen_transport(
+    world: World, waybills: list[Waybill], world_dir: Path, truth: Truth, profile: Profile
+) -> dict:
     api = world_dir / "api"
     api.mkdir(parents=True, exist_ok=True)
     counts = {"transport.vehicle": 0, "transport.alarm": 0}
@@ -90,7 +92,9 @@ def gen_transport(world: World, waybills: list[Waybill], world_dir: Path, truth:
             rec["gxsj"] = _future(r, visible)
         if dr.hit(r, "required_missing", q):
             rec["clid" if r.random() < 0.5 else "cphm"] = ""
-        lines.append(json.dumps({"visible_at": fmt_dt(visible), "uid": v.id, "record": rec}, ensure_ascii=False))
+        lines.append(
+            json.dumps({"visible_at": fmt_dt(visible), "uid": v.id, "record": rec}, ensure_ascii=False)
+        )
         truth.add(
             "transport.vehicle",
             "api:" + VEHICLES_ENDPOINT,

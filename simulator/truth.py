@@ -207,7 +207,11 @@ class Truth:
         out["rows"] = p
         p = truth_dir / "mentions.parquet"
         pq.write_table(
-            table(self.mentions, MENTION_COLS, {"delivery_id": pa.int64(), "record_number": pa.int64(), "quirks": lst}),
+            table(
+                self.mentions,
+                MENTION_COLS,
+                {"delivery_id": pa.int64(), "record_number": pa.int64(), "quirks": lst},
+            ),
             p,
         )
         out["mentions"] = p

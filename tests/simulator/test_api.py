@@ -21,7 +21,9 @@ def api(realistic):
 
 
 def _b(srv):
-    return httpx.Client(base_url=srv.base_url, headers={"Authorization": f"Bearer {srv.transport_token}"}, timeout=10)
+    return httpx.Client(
+        base_url=srv.base_url, headers={"Authorization": f"Bearer {srv.transport_token}"}, timeout=10
+    )
 
 
 def _e(srv):
@@ -48,7 +50,20 @@ def test_vehicles_envelope_and_paging(api, realistic):
                 break
             page += 1
         assert len(seen) == total
-        keys = {"clid", "cphm", "cpys", "hylb", "yhmc", "yhxydm", "dlyszh", "zws", "hdzzl", "clzt", "njyxq", "gxsj"}
+        keys = {
+            "clid",
+            "cphm",
+            "cpys",
+            "hylb",
+            "yhmc",
+            "yhxydm",
+            "dlyszh",
+            "zws",
+            "hdzzl",
+            "clzt",
+            "njyxq",
+            "gxsj",
+        }
         assert all(set(v) == keys for v in seen)
         order = [(str(v["gxsj"]), str(v["clid"])) for v in seen]
         assert order == sorted(order)
@@ -67,7 +82,12 @@ def test_incremental_pull_with_clock(api, realistic):
         api.set_now(start + dt.timedelta(hours=12))
         first = c.get("/api/v2/vehicles", params={"size": 500}).json()["data"]["total"]
         since = "2026-11-23 12:00:00"
-        assert c.get("/api/v2/vehicles", params={"updatedSince": since}).json()["data"]["total"] in (0, 1, 2, 3)
+        assert c.get("/api/v2/vehicles", params={"updatedSince": since}).json()["data"]["total"] in (
+            0,
+            1,
+            2,
+            3,
+        )
         api.advance_to(dt.date(2026, 11, 24))  # end of the window
         after = c.get("/api/v2/vehicles", params={"updatedSince": since, "size": 500}).json()["data"]
         assert after["total"] > 0
@@ -79,14 +99,29 @@ def test_incremental_pull_with_clock(api, realistic):
 
 def test_alarms_window_rule(api):
     with _b(api) as c:
-        ok = c.get("/api/v2/alarms", params={"startTime": "2026-11-23 00:00:00", "endTime": "2026-11-24 00:00:00",
-                                             "size": 500})
+        ok = c.get(
+            "/api/v2/alarms",
+            params={"startTime": "2026-11-23 00:00:00", "endTime": "2026-11-24 00:00:00", "size": 500},
+        )
         assert ok.status_code == 200
         data = ok.json()["data"]
         assert data["total"] > 1000
         assert all("2026-11-23 00:00:00" <= a["gxsj"] < "2026-11-24 00:00:00" for a in data["list"])
-        assert set(data["list"][0]) == {"bjid", "cphm", "cpys", "bjlx", "bjmc", "kssj", "jssj", "zgsd", "xs", "jd",
-                                        "wd", "clzt", "gxsj"}
+        assert set(data["list"][0]) == {
+            "bjid",
+            "cphm",
+            "cpys",
+            "bjlx",
+            "bjmc",
+            "kssj",
+            "jssj",
+            "zgsd",
+            "xs",
+            "jd",
+            "wd",
+            "clzt",
+            "gxsj",
+        }
         assert {type(a["bjlx"]) for a in data["list"]} == {int, str}
         for params in (
             {"startTime": "2026-10-01 00:00:00", "endTime": "2026-11-24 00:00:00"},  # > 31 days
@@ -165,8 +200,20 @@ def test_credit_list(api, realistic):
         assert body["success"] is True and set(body["result"]) == {"records", "totalCount"}
         assert len(body["result"]["records"]) == min(20, body["result"]["totalCount"])
         rec = body["result"]["records"][0]
-        assert set(rec) == {"id", "ztmc", "ztlx", "tyshxydm", "lrqx", "lrsy", "rdbm", "lrrq", "yxqz", "zt", "ycrq",
-                            "gxsj"}
+        assert set(rec) == {
+            "id",
+            "ztmc",
+            "ztlx",
+            "tyshxydm",
+            "lrqx",
+            "lrsy",
+            "rdbm",
+            "lrrq",
+            "yxqz",
+            "zt",
+            "ycrq",
+            "gxsj",
+        }
         allrecs = c.get("/openapi/credit/dishonest", params={"pageNo": 1, "pageSize": 100}).json()["result"]
         people = [x for x in allrecs["records"] if x["ztlx"] == "自然人"]
         assert people and all("********" in x["tyshxydm"] for x in people)

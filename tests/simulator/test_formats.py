@@ -14,11 +14,49 @@ import pandas as pd
 from simulator.hazchem import DZYD_HEADER, QYXX_HEADER
 from simulator.ids import plate_valid
 
-QYXX = ["企业编号", "企业名称", "统一社会信用代码", "所属镇区", "详细地址", "企业类型", "重大危险源级别", "安全风险等级",
-        "标准化等级", "从业人员数", "主要负责人", "联系电话", "经度", "纬度", "经营状态", "更新时间"]
-DZYD = ["运单编号", "运单状态", "托运人名称", "托运人信用代码", "承运人名称", "承运人信用代码", "车辆号牌", "车牌颜色",
-        "挂车号牌", "驾驶员姓名", "驾驶员身份证号", "押运员姓名", "押运员身份证号", "货物名称", "UN编号", "CAS号",
-        "危险货物类别", "数量(吨)", "起运地", "目的地", "起运时间", "到达时间", "更新时间"]
+QYXX = [
+    "企业编号",
+    "企业名称",
+    "统一社会信用代码",
+    "所属镇区",
+    "详细地址",
+    "企业类型",
+    "重大危险源级别",
+    "安全风险等级",
+    "标准化等级",
+    "从业人员数",
+    "主要负责人",
+    "联系电话",
+    "经度",
+    "纬度",
+    "经营状态",
+    "更新时间",
+]
+DZYD = [
+    "运单编号",
+    "运单状态",
+    "托运人名称",
+    "托运人信用代码",
+    "承运人名称",
+    "承运人信用代码",
+    "车辆号牌",
+    "车牌颜色",
+    "挂车号牌",
+    "驾驶员姓名",
+    "驾驶员身份证号",
+    "押运员姓名",
+    "押运员身份证号",
+    "货物名称",
+    "UN编号",
+    "CAS号",
+    "危险货物类别",
+    "数量(吨)",
+    "起运地",
+    "目的地",
+    "起运时间",
+    "到达时间",
+    "更新时间",
+]
 
 
 def _enc(raw: bytes) -> str:
@@ -89,8 +127,14 @@ def test_hazchem_quoted_linebreaks_and_quirk_evidence(realistic):
             if "un_prefix_missing" in q:
                 assert re.fullmatch(r"\d{4}", m["UN编号"])
                 seen["un"] += 1
-            if not q & {"plate_dot", "plate_space", "plate_lowercase", "plate_colour_glued", "plate_invalid",
-                        "required_missing"}:
+            if not q & {
+                "plate_dot",
+                "plate_space",
+                "plate_lowercase",
+                "plate_colour_glued",
+                "plate_invalid",
+                "required_missing",
+            }:
                 assert plate_valid(m["车辆号牌"]), m["车辆号牌"]
             else:
                 seen["plate"] += 1
@@ -104,11 +148,46 @@ def test_hazchem_quoted_linebreaks_and_quirk_evidence(realistic):
 def test_construction_jsonl(realistic):
     run = realistic
     keys = {
-        "projects": {"projectCode", "projectName", "permitNo", "town", "address", "location", "status", "contractor",
-                     "owner", "startDate", "plannedEndDate", "updatedAt"},
-        "devices": {"deviceSn", "projectCode", "type", "selfNo", "equipmentCode", "useRegNo", "model", "ratedLoadT",
-                    "manufacturer", "factoryNo", "propertyUnit", "inDate", "outDate", "updatedAt"},
-        "alarms": {"alarmId", "deviceSn", "alarmCode", "level", "value", "threshold", "occurredAt", "recoveredAt"},
+        "projects": {
+            "projectCode",
+            "projectName",
+            "permitNo",
+            "town",
+            "address",
+            "location",
+            "status",
+            "contractor",
+            "owner",
+            "startDate",
+            "plannedEndDate",
+            "updatedAt",
+        },
+        "devices": {
+            "deviceSn",
+            "projectCode",
+            "type",
+            "selfNo",
+            "equipmentCode",
+            "useRegNo",
+            "model",
+            "ratedLoadT",
+            "manufacturer",
+            "factoryNo",
+            "propertyUnit",
+            "inDate",
+            "outDate",
+            "updatedAt",
+        },
+        "alarms": {
+            "alarmId",
+            "deviceSn",
+            "alarmCode",
+            "level",
+            "value",
+            "threshold",
+            "occurredAt",
+            "recoveredAt",
+        },
     }
     finals = run.final_deliveries("construction/")
     assert len(finals) == 2 * 24 * 3
@@ -159,11 +238,35 @@ def test_special_equipment_xlsx(realistic):
     assert "A1:O1" in merged and "B2:F2" in merged and "G2:H2" in merged and "L2:N2" in merged
     assert {"A2:A3", "I2:I3", "J2:J3", "K2:K3", "O2:O3"} <= merged
     assert ws["A1"].value == "太仓市特种设备台账（截至2026年11月23日）"
-    assert [c.value for c in ws[2]] == ["序号", "设备信息", None, None, None, None, "使用单位", None, "设备使用地点",
-                                        "所属镇区", "单位内编号", "检验信息", None, None, "设备状态"]
-    assert [c.value for c in ws[3]][1:8] == ["设备代码", "注册代码", "使用登记证编号", "设备种类", "设备品种", "单位名称",
-                                             "统一社会信用代码"]
-    truth = run.rows[(run.rows.delivery_id == d.delivery_id) & (run.rows.dataset == "special_equipment.equipment")]
+    assert [c.value for c in ws[2]] == [
+        "序号",
+        "设备信息",
+        None,
+        None,
+        None,
+        None,
+        "使用单位",
+        None,
+        "设备使用地点",
+        "所属镇区",
+        "单位内编号",
+        "检验信息",
+        None,
+        None,
+        "设备状态",
+    ]
+    assert [c.value for c in ws[3]][1:8] == [
+        "设备代码",
+        "注册代码",
+        "使用登记证编号",
+        "设备种类",
+        "设备品种",
+        "单位名称",
+        "统一社会信用代码",
+    ]
+    truth = run.rows[
+        (run.rows.delivery_id == d.delivery_id) & (run.rows.dataset == "special_equipment.equipment")
+    ]
     quirks_at = dict(zip(truth.record_number, truth.quirks, strict=True))
     truth = truth.set_index("record_number")
     data_rows = 0
@@ -171,7 +274,9 @@ def test_special_equipment_xlsx(realistic):
     types = set()
     last = ws.max_row
     assert re.fullmatch(r"合计：(\d+)台", ws.cell(last, 1).value)
-    for r, vals in enumerate(ws.iter_rows(min_row=4, max_row=last - 1, max_col=15, values_only=True), start=4):
+    for r, vals in enumerate(
+        ws.iter_rows(min_row=4, max_row=last - 1, max_col=15, values_only=True), start=4
+    ):
         if all(v is None for v in vals):
             blank_rows += 1
             assert r not in truth.index
@@ -192,9 +297,17 @@ def test_special_equipment_xlsx(realistic):
     assert blank_rows > 0
     assert {"datetime", "str", "int"} <= types
     ws2 = wb["检验记录"]
-    assert [c.value for c in ws2[1]] == ["报告编号", "注册代码", "检验类别", "检验日期", "检验结论", "下次检验日期", "检验机构"]
+    assert [c.value for c in ws2[1]] == [
+        "报告编号",
+        "注册代码",
+        "检验类别",
+        "检验日期",
+        "检验结论",
+        "下次检验日期",
+        "检验机构",
+    ]
     n_insp = (run.rows.delivery_id == d.delivery_id).sum() - len(truth)
     assert ws2.max_row - 1 == n_insp
     # pandas reads the inspection sheet as an ordinary table
     df = pd.read_excel(p, sheet_name="检验记录", dtype=str)
-    assert list(df.columns)[0] == "报告编号" and len(df) == n_insp
+    assert df.columns[0] == "报告编号" and len(df) == n_insp

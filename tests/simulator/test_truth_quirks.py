@@ -44,7 +44,13 @@ def test_observed_rates_match_configured(realistic, hostile):
             p = prof.rate(row.quirk, row.dataset)
             if row.eligible == 0:
                 continue
-            assert _within(row.applied, row.eligible, p), (row.dataset, row.quirk, row.applied, row.eligible, p)
+            assert _within(row.applied, row.eligible, p), (
+                row.dataset,
+                row.quirk,
+                row.applied,
+                row.eligible,
+                p,
+            )
             checked += row.eligible >= 200 and p > 0
         assert checked > 40
 
@@ -66,7 +72,11 @@ def test_truth_counts_equal_draws(realistic):
             men_counts[(ds, q)] += 1
     for row in run.stats.itertuples():
         q = QUIRKS[row.quirk]
-        if q.scope not in ("record", "mention") or q.outcome == "structural" or row.quirk == "reregistered_duplicate":
+        if (
+            q.scope not in ("record", "mention")
+            or q.outcome == "structural"
+            or row.quirk == "reregistered_duplicate"
+        ):
             continue
         got = (rec_counts if q.scope == "record" else men_counts)[(row.dataset, row.quirk)]
         if row.dataset == "construction.alarm":
@@ -95,12 +105,16 @@ def test_clean_profile_has_no_quirks(clean):
 
 def test_outcomes_follow_quirks(realistic):
     rows = realistic.rows
-    for exp, reasons, warnings, quirks in zip(rows.expected, rows.reasons, rows.warnings, rows.quirks, strict=True):
+    for exp, reasons, warnings, quirks in zip(
+        rows.expected, rows.reasons, rows.warnings, rows.quirks, strict=True
+    ):
         rules = {QUIRKS[q].rule for q in quirks if q in QUIRKS and QUIRKS[q].outcome == "quarantine"}
         rejects = {QUIRKS[q].rule for q in quirks if q in QUIRKS and QUIRKS[q].outcome == READER_REJECT}
         assert set(reasons) == rules | rejects
         assert exp == ("reader_reject" if rejects else "quarantine" if rules else "accept")
-        assert set(warnings) == {QUIRKS[q].rule for q in quirks if q in QUIRKS and QUIRKS[q].outcome == "warn"}
+        assert set(warnings) == {
+            QUIRKS[q].rule for q in quirks if q in QUIRKS and QUIRKS[q].outcome == "warn"
+        }
     share = (rows.expected == "accept").mean()
     assert share > 0.93  # most rows pass in the realistic profile
 
@@ -134,8 +148,14 @@ def test_ground_truth_consistency(realistic):
     files = run.rows[run.rows.record_number.notna()]
     assert not files.duplicated(["delivery_id", "dataset", "record_number"]).any()
     # every record has at least one mention
-    keys_r = set(zip(run.rows.delivery_id.fillna(-1), run.rows.record_number.fillna(-1), run.rows.record_key,
-                     strict=True))
+    keys_r = set(
+        zip(
+            run.rows.delivery_id.fillna(-1),
+            run.rows.record_number.fillna(-1),
+            run.rows.record_key,
+            strict=True,
+        )
+    )
     keys_m = set(zip(m.delivery_id.fillna(-1), m.record_number.fillna(-1), m.record_key, strict=True))
     assert keys_r == keys_m
     # cross-system links: the same enterprises appear in several systems
@@ -200,8 +220,23 @@ def test_determinism(tmp_path):
 
 def test_cli(tmp_path):
     runner = CliRunner()
-    res = runner.invoke(app, ["--days", "1", "--scale", "0.03", "--seed", "2", "--out", str(tmp_path),
-                              "--start", "2026-11-23", "--profile", "clean"])
+    res = runner.invoke(
+        app,
+        [
+            "--days",
+            "1",
+            "--scale",
+            "0.03",
+            "--seed",
+            "2",
+            "--out",
+            str(tmp_path),
+            "--start",
+            "2026-11-23",
+            "--profile",
+            "clean",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert (tmp_path / "landing" / "hazchem" / "20261123" / "QYXX_20261123.csv.ok").exists()
     assert (tmp_path / "world" / "truth" / "rows.parquet").exists()
