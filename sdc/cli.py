@@ -20,6 +20,15 @@ contracts_app = typer.Typer(help="Data contracts: generated artefacts.", no_args
 app.add_typer(contracts_app, name="contracts")
 
 
+def _mount_simulator() -> None:
+    from simulator.cli import app as simulate_app
+
+    app.add_typer(simulate_app, name="simulate", help="Simulate the five departmental systems (deliveries + APIs).")
+
+
+_mount_simulator()
+
+
 def _settings() -> Settings:
     try:
         return load_settings()

@@ -12,8 +12,8 @@ from warehouse.publish import publish_history
 
 def test_skeleton_runs_end_to_end_and_publishes(workspace):
     settings = load_settings()
-    summary = simulate(settings.landing_dir, workspace / "world", days=2, scale=0.02, seed=7)
-    delivered = summary.records["hazchem.enterprise"]
+    summary = simulate(settings.landing_dir, workspace / "world", days=2, scale=0.02, seed=7, profile="clean")
+    delivered = summary.counts["hazchem.enterprise"]
 
     outcome = run_assets(settings)
     assert outcome.success, outcome
@@ -54,7 +54,7 @@ def test_sql_before_any_publish_is_a_clear_error(workspace):
 
 def test_sql_cannot_write(workspace):
     settings = load_settings()
-    simulate(settings.landing_dir, workspace / "world", days=1, scale=0.01, seed=3)
+    simulate(settings.landing_dir, workspace / "world", days=1, scale=0.01, seed=3, profile="clean")
     assert run_assets(settings).success
     result = CliRunner().invoke(
         app, ["sql", "insert into lake.marts.hazchem_enterprises (enterprise_code) values ('x')"]
