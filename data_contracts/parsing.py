@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import numpy as np
 import pandas as pd
 
 NULL_TOKENS = frozenset({"", "无", "暂无", "/", "-", "—", "null", "NULL", "None", "N/A", "不详", "未知"})
@@ -109,7 +110,7 @@ def per_value(text: pd.Series, fn: Callable[[str], object]) -> pd.Series:
     present = text.dropna()
     if len(present):
         results = {v: fn(v) for v in pd.unique(present)}
-        out[present.index] = present.map(results).astype(object)
+        out[present.index] = np.array([results[v] for v in present], dtype=object)
     return out
 
 

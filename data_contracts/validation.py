@@ -155,10 +155,10 @@ def _distinct_person(b: Batch, rule: Rule) -> pd.Series:
 def _se_category(b: Batch, rule: Rule) -> pd.Series:
     codes = per_value(b.text[rule.column], checks.se_category_code)
     level = rule.args.get("level", "variety")
-    ok = codes.map(lambda c: c is not None and (checks.se_is_kind(c) if level == "kind" else True))
+    ok = codes.map(lambda c: isinstance(c, str) and (checks.se_is_kind(c) if level == "kind" else True))
     if "kind" in rule.args:  # the variety must belong to the kind of the same row
         kinds = per_value(b.text[rule.args["kind"]], checks.se_category_code)
-        same = [k is None or c is None or k[0] == c[0] for c, k in zip(codes, kinds, strict=True)]
+        same = [not isinstance(k, str) or not isinstance(c, str) or k[0] == c[0] for c, k in zip(codes, kinds, strict=True)]
         ok = ok & pd.Series(same, index=codes.index)
     return _tri(ok, b.text[rule.column].notna())
 
