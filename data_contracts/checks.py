@@ -86,6 +86,10 @@ def id_number_valid(code: str) -> bool:
     return born <= date.today()
 
 
+def one_character_apart(a: str, b: str) -> bool:
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
 def cas_valid(cas: str) -> bool:
     m = re.fullmatch(r"(\d{2,7})-(\d{2})-(\d)", unicodedata.normalize("NFKC", cas).strip())
     if not m:

@@ -38,7 +38,7 @@ DUCKDB_TYPES = {
     "timestamp": "TIMESTAMP",
 }
 # Arguments of custom rules that name another column of the same row.
-COLUMN_ARGUMENTS = ("longitude", "start", "other", "kind")
+COLUMN_ARGUMENTS = ("longitude", "start", "other", "name", "other_name", "kind")
 
 
 @dataclass(frozen=True)

@@ -147,9 +147,18 @@ def _end_not_before_start(b: Batch, rule: Rule) -> pd.Series:
 
 
 def _distinct_person(b: Batch, rule: Rule) -> pd.Series:
+    """False when two ID numbers of a row identify the same person: equal after normalisation, or - with the
+    same name on both - one character apart (GB 11643's check character catches every single-character
+    substitution, so two valid numbers never differ in one place: one is a typo of the other)."""
     mine = per_value(b.text[rule.column], checks.normalize_code)
     other = per_value(b.text[rule.args["other"]], checks.normalize_code)
-    return _tri(mine != other, mine.notna() & other.notna())
+    same = (mine == other).fillna(False).astype(bool)
+    if "name" in rule.args:
+        same_name = (b.text[rule.args["name"]] == b.text[rule.args["other_name"]]).fillna(False).astype(bool)
+        candidates = same_name & ~same & mine.notna() & other.notna()
+        typo = [checks.one_character_apart(x, y) for x, y in zip(mine[candidates], other[candidates], strict=True)]
+        same[candidates] = typo
+    return _tri(~same, mine.notna() & other.notna())
 
 
 def _se_category(b: Batch, rule: Rule) -> pd.Series:
