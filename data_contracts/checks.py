@@ -210,7 +210,7 @@ USE_CERT_RE = re.compile(rf"[{USE_CERT_CHARS}]\d{{2}}[{PROVINCES}][A-Z]\d{{4,5}}
 
 
 def se_category_code(value: str) -> str | None:
-    """The catalogue code of `3110 曳引驱动乘客电梯`, `3110` or `曳引驱动乘客电梯`; None when unknown or inconsistent."""
+    """Catalogue code of `3110 曳引驱动乘客电梯`, `3110` or `曳引驱动乘客电梯`; None if unknown or inconsistent."""
     text = unicodedata.normalize("NFKC", value).strip()
     m = re.fullmatch(r"([0-9][0-9A-Z]{3})\s*(.*)", text)
     code, name = (m.group(1), m.group(2).strip()) if m else (None, text)

@@ -17,11 +17,13 @@ Conventions on top of ODCS (see data_contracts/README.md):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import open_data_contract_standard
 import yaml
 from open_data_contract_standard.model import OpenDataContractStandard
 
@@ -132,6 +134,7 @@ def _rules_for(prop: Any, names: set[str], dataset: str) -> list[Rule]:
         args = dict(q.arguments or {})
         if q.type == "custom":
             kind, argument = "custom", q.implementation
+            args = _custom(q.customProperties)
         elif "validValues" in args:
             kind, argument = "valid_values", [str(v) for v in args.pop("validValues")]
         elif "pattern" in args:
@@ -148,8 +151,21 @@ def _rules_for(prop: Any, names: set[str], dataset: str) -> list[Rule]:
     return rules
 
 
+@cache
+def _odcs_validator():
+    import jsonschema  # the JSON schema shipped with open-data-contract-standard
+
+    schema = json.loads((Path(open_data_contract_standard.__file__).parent / "schema.json").read_text("utf-8"))
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
 def parse_contract(path: Path) -> Contract:
-    doc = OpenDataContractStandard.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    errors = sorted(_odcs_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path)
+        raise ValueError(f"{path.name}: not a valid ODCS v3 contract at {where}: {errors[0].message}")
+    doc = OpenDataContractStandard.model_validate(data)
     custom = _custom(doc.customProperties)
     (obj,) = doc.schema_
     names = {p.name for p in obj.properties}
@@ -157,6 +173,7 @@ def parse_contract(path: Path) -> Contract:
     for prop in obj.properties:
         options = prop.logicalTypeOptions or {}
         pcustom = _custom(prop.customProperties)
+        aware = bool(options.get("timezone"))  # ODCS: the values carry a time zone (instants)
         columns.append(
             Column(
                 name=prop.name,
@@ -167,7 +184,7 @@ def parse_contract(path: Path) -> Contract:
                 classification=prop.classification or "public",
                 description=prop.description or prop.businessName,
                 unique=bool(prop.unique),
-                timezone=options.get("timezone", BEIJING),
+                timezone="UTC" if aware else options.get("defaultTimezone", BEIJING),
                 normalise=pcustom.get("normalise"),
             )
         )

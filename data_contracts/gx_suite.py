@@ -37,6 +37,7 @@ def expectation_for(rule: Rule) -> gxe.Expectation:
 
 
 def build_suite(contract: Contract) -> gx.ExpectationSuite:
+    _context()  # GX suites need an active (ephemeral) data context
     suite = gx.ExpectationSuite(name=f"{contract.dataset}@{contract.version}")
     for rule in contract.rules:
         suite.add_expectation(expectation_for(rule))
@@ -48,6 +49,7 @@ def suite_json(contract: Contract) -> dict:
     suite = build_suite(contract)
     data = suite.to_json_dict()
     data.pop("id", None)
+    data["meta"] = {"contract": contract.dataset, "contract_version": contract.version}
     for exp in data["expectations"]:
         exp.pop("id", None)
     return data

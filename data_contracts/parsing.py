@@ -45,9 +45,7 @@ def parse_datetime(text: str) -> datetime | None:
     if not m:
         return None
     try:
-        value = datetime(
-            int(m["y"]), int(m["m"]), int(m["d"]), int(m["H"] or 0), int(m["M"] or 0), int(m["S"] or 0)
-        )
+        value = datetime(int(m["y"]), int(m["m"]), int(m["d"]), int(m["H"] or 0), int(m["M"] or 0), int(m["S"] or 0))
     except ValueError:
         return None
     if m["tz"]:

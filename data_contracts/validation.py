@@ -31,9 +31,7 @@ def derived_column(rule: Rule) -> str:
 
 def row_ids(raw: pd.DataFrame) -> pd.Series:
     """Stable id of a delivered row: its load, the file (or API request) and the record number in it."""
-    return (
-        raw["_load_id"].astype(str) + ":" + raw["_source_file"].astype(str) + "#" + raw["_record_number"].astype(str)
-    )
+    return raw["_load_id"].astype(str) + ":" + raw["_source_file"].astype(str) + "#" + raw["_record_number"].astype(str)
 
 
 @dataclass
@@ -167,7 +165,9 @@ def _se_category(b: Batch, rule: Rule) -> pd.Series:
     ok = codes.map(lambda c: isinstance(c, str) and (checks.se_is_kind(c) if level == "kind" else True))
     if "kind" in rule.args:  # the variety must belong to the kind of the same row
         kinds = per_value(b.text[rule.args["kind"]], checks.se_category_code)
-        same = [not isinstance(k, str) or not isinstance(c, str) or k[0] == c[0] for c, k in zip(codes, kinds, strict=True)]
+        same = [
+            not isinstance(k, str) or not isinstance(c, str) or k[0] == c[0] for c, k in zip(codes, kinds, strict=True)
+        ]
         ok = ok & pd.Series(same, index=codes.index)
     return _tri(ok, b.text[rule.column].notna())
 

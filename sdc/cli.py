@@ -153,7 +153,7 @@ def _print_query(con, query: str) -> None:
 
 @contracts_app.command("generate")
 def contracts_generate() -> None:
-    """Regenerate the files derived from the contracts (dbt sources)."""
+    """Regenerate the files derived from the contracts (GX suites, typed schemas, dbt sources)."""
     from data_contracts.codegen import write_generated
 
     for path in write_generated():

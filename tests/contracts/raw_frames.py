@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,11 @@ from openpyxl import load_workbook
 from connectors.delimited import read_delimited
 
 CSV_DATASETS = {"hazchem.enterprise": "QYXX_", "hazchem.waybill": "DZYD_"}
-JSONL_DATASETS = {"construction.project": "projects_", "construction.device": "devices_", "construction.alarm": "alarms_"}
+JSONL_DATASETS = {
+    "construction.project": "projects_",
+    "construction.device": "devices_",
+    "construction.alarm": "alarms_",
+}
 XLSX_DATASETS = {"special_equipment.equipment": "设备台账", "special_equipment.inspection": "检验记录"}
 API_DATASETS = {
     "transport.vehicle": "transport_vehicles.jsonl",
@@ -82,8 +87,10 @@ def _xlsx_records(path: Path, sheet: str) -> tuple[list[int], list[dict]]:
 def _cell_text(value: object) -> str | None:
     if value is None:
         return None
-    if hasattr(value, "isoformat"):
-        return value.date().isoformat() if hasattr(value, "date") and value.time().isoformat() == "00:00:00" else value.isoformat()
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     return str(value)

@@ -20,12 +20,12 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
+from raw_frames import API_DATASETS, raw_frame
 
 from data_contracts.contract import load_contract
 from data_contracts.parsing import clean_text, parse_date, parse_datetime
 from data_contracts.validation import validate_batch
 from simulator import DATASETS, simulate
-from raw_frames import API_DATASETS, raw_frame
 
 API_KEYS = {"transport.vehicle": "clid", "transport.alarm": "bjid", "credit.dishonest_entry": "id"}
 
@@ -65,7 +65,10 @@ def delivered_truth(dataset: str, reasons: tuple[str, ...], row: dict, now: date
             out.discard("date_in_future")  # 2
     for rule in (r for r in contract.rules if r.argument == "end_not_before_start"):
         start_col, end_col = rule.args["start"], rule.column
-        start, end = _instant(value[start_col], contract.column(start_col)), _instant(value[end_col], contract.column(end_col))
+        start, end = (
+            _instant(value[start_col], contract.column(start_col)),
+            _instant(value[end_col], contract.column(end_col)),
+        )
         if start is None or end is None:
             continue
         precise = all(
@@ -106,10 +109,9 @@ def test_quarantine_matches_ground_truth(world, dataset):
     expected: Counter = Counter()
     corrected = 0
     for t in truth.itertuples():
-        if dataset in API_DATASETS:  # API records have no record number: (id, gxsj) as delivered
-            row = by_api_key[(t.record_key or "", t.gxsj)]
-        else:
-            row = rows[(t.delivery, t.record_number)]
+        # API records have no record number: (id, gxsj) as delivered
+        api = dataset in API_DATASETS
+        row = by_api_key[(t.record_key or "", t.gxsj)] if api else rows[(t.delivery, t.record_number)]
         reasons = delivered_truth(dataset, tuple(sorted(t.reasons)), row, now)
         corrected += reasons != tuple(sorted(t.reasons))
         expected[_key(dataset, row), reasons, tuple(sorted(t.warnings))] += 1
