@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from sdc.config import ConfigError, Settings, load_settings
+from sdc.quarantine import app as quarantine_app
 
 app = typer.Typer(
     help="Taicang safety data centre: load departmental feeds, validate, model, publish, query.",
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 contracts_app = typer.Typer(help="Data contracts: generated artefacts.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(quarantine_app, name="quarantine")
 
 
 def _settings() -> Settings:

@@ -112,6 +112,8 @@ def raw_rows(con: duckdb.DuckDBPyConnection, contract: Contract, load_ids: list[
 
 
 def _column_array(series: pd.Series, type_: pa.DataType) -> pa.Array:
+    if pa.types.is_list(type_):
+        return pa.array([list(v) for v in series], type=type_)
     if pa.types.is_date32(type_):
         series = pd.to_datetime(series).dt.date
     elif pa.types.is_timestamp(type_) and type_.tz is None:
