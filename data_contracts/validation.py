@@ -154,8 +154,9 @@ def _distinct_person(b: Batch, rule: Rule) -> pd.Series:
     if "name" in rule.args:
         same_name = (b.text[rule.args["name"]] == b.text[rule.args["other_name"]]).fillna(False).astype(bool)
         candidates = same_name & ~same & mine.notna() & other.notna()
-        typo = [checks.one_character_apart(x, y) for x, y in zip(mine[candidates], other[candidates], strict=True)]
-        same[candidates] = typo
+        if candidates.any():
+            pairs = zip(mine[candidates], other[candidates], strict=True)
+            same[candidates] = [checks.one_character_apart(x, y) for x, y in pairs]
     return _tri(~same, mine.notna() & other.notna())
 
 
