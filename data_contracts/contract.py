@@ -1,16 +1,34 @@
-"""Data contracts (ODCS v3 YAML, one per delivered dataset) and the view of them the pipeline uses."""
+"""Data contracts (ODCS v3 YAML, one per delivered dataset) and the view of them the pipeline uses.
+
+Conventions on top of ODCS (see data_contracts/README.md):
+- property `name` is the canonical column, `physicalName` the raw column (Chinese header, `level1/level2`
+  for a two-level XLSX header, dot-flattened JSON key);
+- `required: true` is the rule `required_missing`; `quality[]` rules are named by their rule id (the
+  quarantine reason / warning flag) and carry `severity` error (quarantine the row) or warning (keep, flag);
+- library rules: `metric: invalidValues` with `arguments.validValues` (code list) or `arguments.pattern`;
+- custom rules: `type: custom, engine: sdc, implementation: <check>` with optional `arguments`
+  (columns the check also reads, e.g. `start:` for end_before_start; `onlyWhen:` to limit the rows it applies to);
+- property `customProperties`: `normalise` (code | plate) for the typed value; `logicalTypeOptions.timezone`
+  (UTC: the typed value is an instant, TIMESTAMPTZ; default Asia/Shanghai wall-clock time, TIMESTAMP);
+- contract `customProperties`: sourceSystem, ownerDepartment, deliveryChannel, rejectRatioThreshold and the
+  row-count circuit breaker (rowCountMinRatio, rowCountMaxRatio, rowCountHistory); `slaProperties` latency is the
+  freshness SLA.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import open_data_contract_standard
 import yaml
 from open_data_contract_standard.model import OpenDataContractStandard
 
 CONTRACTS_DIR = Path(__file__).parent / "contracts"
+BEIJING = "Asia/Shanghai"
 
 # ODCS logical type -> DuckDB type of the validated (typed) table.
 DUCKDB_TYPES = {
@@ -21,6 +39,8 @@ DUCKDB_TYPES = {
     "date": "DATE",
     "timestamp": "TIMESTAMP",
 }
+# Arguments of custom rules that name another column of the same row.
+COLUMN_ARGUMENTS = ("longitude", "start", "other", "name", "other_name", "kind")
 
 
 @dataclass(frozen=True)
@@ -31,6 +51,9 @@ class Rule:
     severity: str  # error | warning
     kind: str  # required | pattern | valid_values | custom
     argument: Any = None
+    """The pattern, the list of valid values, or the name of the custom check."""
+    args: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """Arguments of a custom check (other columns it reads, `onlyWhen`)."""
     description: str | None = None
 
     @property
@@ -47,14 +70,28 @@ class Column:
     primary_key: bool
     classification: str
     description: str | None
+    unique: bool = False
+    timezone: str = BEIJING
+    normalise: str | None = None
 
     @property
     def duckdb_type(self) -> str:
+        if self.logical_type == "timestamp" and self.timezone == "UTC":
+            return "TIMESTAMPTZ"
         return DUCKDB_TYPES[self.logical_type]
 
     @property
     def sensitive(self) -> bool:
         return self.classification.startswith("pii")
+
+
+@dataclass(frozen=True)
+class RowCountBand:
+    """Circuit breaker: a load's row count against the median of the previous `history` loads."""
+
+    min_ratio: float
+    max_ratio: float
+    history: int
 
 
 @dataclass(frozen=True)
@@ -65,11 +102,13 @@ class Contract:
     description: str
     owner: str
     source_system: str
+    delivery_channel: str
     table: str
     columns: tuple[Column, ...]
     rules: tuple[Rule, ...]
     reject_ratio_threshold: float
     freshness_hours: float | None
+    row_count: RowCountBand
 
     @property
     def system(self) -> str:
@@ -87,30 +126,54 @@ def _custom(props: list[Any] | None) -> dict[str, Any]:
     return {p.property: p.value for p in props or []}
 
 
-def _rules_for(prop: Any) -> list[Rule]:
+def _rules_for(prop: Any, names: set[str], dataset: str) -> list[Rule]:
     rules: list[Rule] = []
     if prop.required:
         rules.append(Rule("required_missing", prop.name, "error", "required"))
     for q in prop.quality or []:
-        args = q.arguments or {}
+        args = dict(q.arguments or {})
         if q.type == "custom":
             kind, argument = "custom", q.implementation
+            args = _custom(q.customProperties)
         elif "validValues" in args:
-            kind, argument = "valid_values", list(args["validValues"])
+            kind, argument = "valid_values", [str(v) for v in args.pop("validValues")]
         elif "pattern" in args:
-            kind, argument = "pattern", args["pattern"]
+            kind, argument = "pattern", args.pop("pattern")
         else:
-            raise ValueError(f"{prop.name}: unsupported quality rule {q.name!r}")
-        rules.append(Rule(q.name, prop.name, q.severity or "error", kind, argument, q.description))
+            raise ValueError(f"{dataset}.{prop.name}: unsupported quality rule {q.name!r}")
+        if q.severity not in ("error", "warning"):
+            raise ValueError(f"{dataset}.{prop.name}: rule {q.name!r} needs severity error or warning")
+        referenced = [v for k, v in args.items() if k in COLUMN_ARGUMENTS] + [args.get("onlyWhen", {}).get("column")]
+        for other in (r for r in referenced if r is not None):
+            if other not in names:
+                raise ValueError(f"{dataset}.{prop.name}: rule {q.name!r} names unknown column {other!r}")
+        rules.append(Rule(q.name, prop.name, q.severity, kind, argument, args, q.description))
     return rules
 
 
+@cache
+def _odcs_validator():
+    import jsonschema  # the JSON schema shipped with open-data-contract-standard
+
+    schema = json.loads((Path(open_data_contract_standard.__file__).parent / "schema.json").read_text("utf-8"))
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
 def parse_contract(path: Path) -> Contract:
-    doc = OpenDataContractStandard.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    errors = sorted(_odcs_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path)
+        raise ValueError(f"{path.name}: not a valid ODCS v3 contract at {where}: {errors[0].message}")
+    doc = OpenDataContractStandard.model_validate(data)
     custom = _custom(doc.customProperties)
     (obj,) = doc.schema_
+    names = {p.name for p in obj.properties}
     columns, rules = [], []
     for prop in obj.properties:
+        options = prop.logicalTypeOptions or {}
+        pcustom = _custom(prop.customProperties)
+        aware = bool(options.get("timezone"))  # ODCS: the values carry a time zone (instants)
         columns.append(
             Column(
                 name=prop.name,
@@ -120,10 +183,18 @@ def parse_contract(path: Path) -> Contract:
                 primary_key=bool(prop.primaryKey),
                 classification=prop.classification or "public",
                 description=prop.description or prop.businessName,
+                unique=bool(prop.unique),
+                timezone="UTC" if aware else options.get("defaultTimezone", BEIJING),
+                normalise=pcustom.get("normalise"),
             )
         )
-        rules.extend(_rules_for(prop))
+        rules.extend(_rules_for(prop, names, doc.id))
     latency = next((s for s in doc.slaProperties or [] if s.property == "latency"), None)
+    if latency is not None and latency.unit not in ("h", "hours", "d", "days"):
+        raise ValueError(f"{doc.id}: latency unit must be h or d, not {latency.unit!r}")
+    freshness = None
+    if latency is not None:
+        freshness = float(latency.value) * (24 if latency.unit in ("d", "days") else 1)
     return Contract(
         dataset=doc.id,
         version=doc.version,
@@ -131,11 +202,17 @@ def parse_contract(path: Path) -> Contract:
         description=(doc.description.purpose if doc.description else "") or "",
         owner=str(custom.get("ownerDepartment", "")),
         source_system=str(custom.get("sourceSystem", "")),
+        delivery_channel=str(custom.get("deliveryChannel", "")),
         table=obj.physicalName or obj.name,
         columns=tuple(columns),
         rules=tuple(rules),
         reject_ratio_threshold=float(custom.get("rejectRatioThreshold", 0.05)),
-        freshness_hours=float(latency.value) if latency is not None else None,
+        freshness_hours=freshness,
+        row_count=RowCountBand(
+            min_ratio=float(custom.get("rowCountMinRatio", 0.5)),
+            max_ratio=float(custom.get("rowCountMaxRatio", 2.0)),
+            history=int(custom.get("rowCountHistory", 7)),
+        ),
     )
 
 

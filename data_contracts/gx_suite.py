@@ -19,6 +19,10 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 
 
+def _column_of(rule: Rule) -> str:
+    return derived_column(rule) if rule.kind == "custom" else rule.column
+
+
 def expectation_for(rule: Rule) -> gxe.Expectation:
 
     meta = {"rule": rule.name, "column": rule.column, "severity": rule.severity}
@@ -33,6 +37,7 @@ def expectation_for(rule: Rule) -> gxe.Expectation:
 
 
 def build_suite(contract: Contract) -> gx.ExpectationSuite:
+    _context()  # GX suites need an active (ephemeral) data context
     suite = gx.ExpectationSuite(name=f"{contract.dataset}@{contract.version}")
     for rule in contract.rules:
         suite.add_expectation(expectation_for(rule))
@@ -44,6 +49,7 @@ def suite_json(contract: Contract) -> dict:
     suite = build_suite(contract)
     data = suite.to_json_dict()
     data.pop("id", None)
+    data["meta"] = {"contract": contract.dataset, "contract_version": contract.version}
     for exp in data["expectations"]:
         exp.pop("id", None)
     return data
@@ -62,6 +68,11 @@ def _context():  # one ephemeral GX context per process
 def run_suite(frame: pd.DataFrame, contract: Contract) -> dict[object, list[Rule]]:
     """Validate; return row index -> rules that row failed."""
     _, source = _context()
+    # GX fingerprints the whole frame: hand it only what the suite reads, derived checks as nullable booleans.
+    columns = list(dict.fromkeys(_column_of(rule) for rule in contract.rules))
+    frame = pd.DataFrame(
+        {c: frame[c].astype("boolean") if c.startswith("__") else frame[c] for c in columns}, index=frame.index
+    )
     name = f"{contract.dataset}-{id(frame)}"
     asset = source.add_dataframe_asset(name)
     try:

@@ -1,9 +1,10 @@
 """Row-level validation of one delivered batch against its contract, with Great Expectations.
 
 The contract's rules become a GX suite (data_contracts.gx_suite). Rules that need domain code
-(check characters, towns, coordinates) are evaluated here into derived boolean columns that a stock
-expectation checks. Every row leaves with its list of failed rules: error -> quarantine with the
-reasons, warning -> accepted with the flags kept.
+(check characters, towns, coordinates, cross-field rules) are evaluated here into derived boolean
+columns (True = passes, False = fails, None = not applicable) that a stock expectation checks; GX is
+the engine that evaluates every rule. Every row leaves with its list of failed rules: error ->
+quarantine with the reasons, warning -> accepted with the flags kept.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 
 from data_contracts import checks
 from data_contracts.contract import Contract, Rule
-from data_contracts.parsing import PARSERS, clean_text
+from data_contracts.parsing import clean_column, has_time, parse_column, per_value
 
 LINEAGE = ["_source_system", "_source_file", "_source_sha256", "_record_number", "_load_id", "_loaded_at"]
 ROW_ID = "_row_id"
@@ -27,72 +29,178 @@ def derived_column(rule: Rule) -> str:
     return f"__{rule.name}__{rule.column}"
 
 
+def row_ids(raw: pd.DataFrame) -> pd.Series:
+    """Stable id of a delivered row: its load, the file (or API request) and the record number in it."""
+    return raw["_load_id"].astype(str) + ":" + raw["_source_file"].astype(str) + "#" + raw["_record_number"].astype(str)
+
+
 @dataclass
 class ValidationResult:
     accepted: pd.DataFrame
-    """Typed canonical columns + lineage + `_warnings` + `_contract_version`."""
+    """Typed canonical columns + lineage + `_row_id`, `_warnings`, `_contract_version`."""
     quarantined: pd.DataFrame
-    """Lineage + `original_values` (JSON of the row as delivered) + `reasons` + `contract_version`."""
+    """Lineage + `_row_id` + `original_values` (JSON of the row as delivered) + `reasons` + `warnings`."""
     rows_in: int
-    schema_drift: dict[str, list[str]]
+    schema_drift: dict[str, dict[str, list[str]]]
+    """load id -> {"missing": [...], "unknown": [...]} source columns."""
 
 
-# -- custom rule implementations: (text frame, typed frame, column, now) -> Series of True/False/None ---------
-CustomCheck = Callable[[pd.DataFrame, pd.DataFrame, str, datetime], pd.Series]
+@dataclass
+class Batch:
+    """What a custom check sees: cleaned text and typed values per canonical column, and when rows arrived."""
+
+    text: pd.DataFrame
+    typed: pd.DataFrame
+    received_at: pd.Series
+    """Per row, the UTC instant the data centre received it (`_loaded_at`): nothing delivered can be later."""
 
 
-def _map_text(text: pd.DataFrame, column: str, fn: Callable[[str], bool | None]) -> pd.Series:
-    return text[column].map(lambda v: None if v is None or pd.isna(v) else fn(v), na_action=None)
+# -- custom rule implementations: (batch, rule) -> Series of True / False / None ---------------------------------
+CustomCheck = Callable[[Batch, Rule], pd.Series]
 
 
-def _parses(text, typed, column, now):
-    return pd.Series(
-        [None if t is None or pd.isna(t) else v is not None for t, v in zip(text[column], typed[column], strict=True)],
-        index=text.index,
-        dtype=object,
-    )
+def _tri(passed: pd.Series, applicable: pd.Series) -> pd.Series:
+    out = pd.Series(None, index=passed.index, dtype=object)
+    out[applicable] = passed[applicable].astype(bool)
+    return out
 
 
-def _identifier_shape(text, typed, column, now):
-    return _map_text(text, column, lambda v: checks.classify_enterprise_identifier(v) != "unknown")
+def _parses(b: Batch, rule: Rule) -> pd.Series:
+    return _tri(b.typed[rule.column].notna(), b.text[rule.column].notna())
 
 
-def _uscc_check(text, typed, column, now):
-    def check(v: str) -> bool | None:
-        return checks.uscc_valid(v) if checks.classify_enterprise_identifier(v) == "uscc" else None
-
-    return _map_text(text, column, check)
+def _value_check(fn: Callable[[str], bool]) -> CustomCheck:
+    return lambda b, rule: per_value(b.text[rule.column], fn)
 
 
-def _town(text, typed, column, now):
-    return _map_text(text, column, lambda v: checks.canonical_town(v) is not None)
+IDENTIFIER_SHAPES = rf"{checks.USCC_SHAPE.pattern}|\d{{15}}|[0-9A-Z]{{8}}[0-9X]"
 
 
-def _coordinates(text, typed, column, now):
-    def check(lon: object, lat: object) -> bool | None:
-        if lon is None or lat is None or pd.isna(lon) or pd.isna(lat):
-            return None
-        return checks.fix_coordinates(float(lon), float(lat)) is not None
-
-    return pd.Series(
-        [check(a, b) for a, b in zip(typed["longitude"], typed["latitude"], strict=True)],
-        index=text.index,
-        dtype=object,
-    )
+def _matches(codes: pd.Series, pattern: str) -> pd.Series:
+    return codes.str.fullmatch(pattern).fillna(False).astype(bool)
 
 
-def _not_in_future(text, typed, column, now):
-    return typed[column].map(lambda v: None if v is None or pd.isna(v) else checks.not_in_future(v, now))
+def _identifier_shape(b: Batch, rule: Rule) -> pd.Series:
+    """Empty, or shaped like a USCC, a 15-digit 注册号 or a 组织机构代码 (checks.classify_enterprise_identifier)."""
+    codes = per_value(b.text[rule.column], checks.normalize_code)
+    return _tri(_matches(codes, IDENTIFIER_SHAPES), codes.notna())
+
+
+def _uscc_check(b: Batch, rule: Rule) -> pd.Series:
+    """A USCC-shaped value carries a correct GB 32100 check character (checks.uscc_valid, vectorised)."""
+    codes = per_value(b.text[rule.column], checks.normalize_code)
+    shaped = codes[_matches(codes, checks.USCC_SHAPE.pattern)]
+    out = pd.Series(None, index=codes.index, dtype=object)
+    out[shaped.index] = checks.uscc_valid_many(shaped.tolist())
+    return out
+
+
+def _id_number(b: Batch, rule: Rule) -> pd.Series:
+    """GB 11643 check character and a real birth date not in the future (checks.id_number_valid, vectorised)."""
+    codes = per_value(b.text[rule.column], checks.normalize_code)
+    shaped = codes[_matches(codes, r"\d{17}[\dX]")]
+    ok = pd.Series(False, index=codes.index)
+    born = pd.to_datetime(shaped.str[6:14], format="%Y%m%d", errors="coerce")
+    ok[shaped.index] = checks.id_check_ok_many(shaped.tolist()) & born.notna() & (born <= pd.Timestamp.now())
+    return _tri(ok, codes.notna())
+
+
+def _coords(b: Batch, rule: Rule) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    lon = b.typed[rule.args["longitude"]].to_numpy(dtype=float, na_value=np.nan)
+    lat = b.typed[rule.column].to_numpy(dtype=float, na_value=np.nan)
+    (lon_lo, lon_hi), (lat_lo, lat_hi) = checks.TAICANG_BOX["lon"], checks.TAICANG_BOX["lat"]
+    as_is = (lon >= lon_lo) & (lon <= lon_hi) & (lat >= lat_lo) & (lat <= lat_hi)
+    swapped = (lat >= lon_lo) & (lat <= lon_hi) & (lon >= lat_lo) & (lon <= lat_hi)
+    return as_is, swapped, ~np.isnan(lon) & ~np.isnan(lat), lon
+
+
+def _in_taicang(b: Batch, rule: Rule) -> pd.Series:
+    as_is, swapped, present, _ = _coords(b, rule)
+    return _tri(pd.Series(as_is | swapped, index=b.text.index), pd.Series(present, index=b.text.index))
+
+
+def _in_order(b: Batch, rule: Rule) -> pd.Series:
+    """False where only the swapped pair lies in Taicang (the validator swaps it back and flags the row)."""
+    as_is, swapped, present, _ = _coords(b, rule)
+    index = b.text.index
+    return _tri(pd.Series(as_is, index=index), pd.Series(present & (as_is | swapped), index=index))
+
+
+def _not_in_future(b: Batch, rule: Rule) -> pd.Series:
+    values = b.typed[rule.column]
+    received = b.received_at
+    if getattr(values.dtype, "tz", None) is None:  # Beijing wall-clock (or a date)
+        received = received.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+    return _tri(values <= received, values.notna())
+
+
+def _end_not_before_start(b: Batch, rule: Rule) -> pd.Series:
+    start_col = rule.args["start"]
+    end, start = b.typed[rule.column], b.typed[start_col]
+    # A value delivered as a date only (2026年11月28日) is compared at day precision.
+    day_only = ~has_time(b.text[rule.column]) | ~has_time(b.text[start_col])
+    end_c = end.where(~day_only, end.dt.normalize())
+    start_c = start.where(~day_only, start.dt.normalize())
+    return _tri(end_c >= start_c, end.notna() & start.notna())
+
+
+def _distinct_person(b: Batch, rule: Rule) -> pd.Series:
+    """False when two ID numbers of a row identify the same person: equal after normalisation, or - with the
+    same name on both - one character apart (GB 11643's check character catches every single-character
+    substitution, so two valid numbers never differ in one place: one is a typo of the other)."""
+    mine = per_value(b.text[rule.column], checks.normalize_code)
+    other = per_value(b.text[rule.args["other"]], checks.normalize_code)
+    same = (mine == other).fillna(False).astype(bool)
+    if "name" in rule.args:
+        same_name = (b.text[rule.args["name"]] == b.text[rule.args["other_name"]]).fillna(False).astype(bool)
+        candidates = same_name & ~same & mine.notna() & other.notna()
+        if candidates.any():
+            pairs = zip(mine[candidates], other[candidates], strict=True)
+            same[candidates] = [checks.one_character_apart(x, y) for x, y in pairs]
+    return _tri(~same, mine.notna() & other.notna())
+
+
+def _se_category(b: Batch, rule: Rule) -> pd.Series:
+    codes = per_value(b.text[rule.column], checks.se_category_code)
+    level = rule.args.get("level", "variety")
+    ok = codes.map(lambda c: isinstance(c, str) and (checks.se_is_kind(c) if level == "kind" else True))
+    if "kind" in rule.args:  # the variety must belong to the kind of the same row
+        kinds = per_value(b.text[rule.args["kind"]], checks.se_category_code)
+        same = [
+            not isinstance(k, str) or not isinstance(c, str) or k[0] == c[0] for c, k in zip(codes, kinds, strict=True)
+        ]
+        ok = ok & pd.Series(same, index=codes.index)
+    return _tri(ok, b.text[rule.column].notna())
 
 
 CUSTOM_CHECKS: dict[str, CustomCheck] = {
     "parses_as_type": _parses,
     "enterprise_identifier_shape": _identifier_shape,
     "uscc_check_character": _uscc_check,
-    "taicang_town": _town,
-    "taicang_coordinates": _coordinates,
+    "id_number_check": _id_number,
+    "masked_id_number": _value_check(checks.masked_id_number_ok),
+    "cas_check_digit": _value_check(checks.cas_valid),
+    "un_number": _value_check(checks.un_number_ok),
+    "plate_format": _value_check(checks.plate_format_ok),
+    "taicang_town": _value_check(lambda v: checks.canonical_town(v) is not None),
+    "taicang_coordinates": _in_taicang,
+    "coordinates_in_order": _in_order,
     "not_in_future": _not_in_future,
+    "end_not_before_start": _end_not_before_start,
+    "distinct_person": _distinct_person,
+    "registration_code": _value_check(checks.reg_code_valid),
+    "equipment_code": _value_check(checks.equipment_code_valid),
+    "use_certificate_number": _value_check(checks.use_cert_valid),
+    "special_equipment_category": _se_category,
 }
+
+
+def _only_when(b: Batch, rule: Rule, result: pd.Series) -> pd.Series:
+    cond = rule.args.get("onlyWhen")
+    if not cond:
+        return result
+    applies = b.text[cond["column"]].isin([str(v) for v in cond["in"]])
+    return result.where(applies, None)
 
 
 def _keep_tokens(contract: Contract, column: str) -> frozenset[str]:
@@ -100,52 +208,76 @@ def _keep_tokens(contract: Contract, column: str) -> frozenset[str]:
     return frozenset(v for vs in values for v in vs)
 
 
-def prepare(raw: pd.DataFrame, contract: Contract, now: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(text, typed): canonical columns as cleaned text, and as typed values; plus derived check columns."""
+NORMALISERS: dict[str, Callable[[str], str]] = {
+    "code": checks.normalize_code,
+    "plate": lambda v: checks.normalize_plate(v)[0],
+    "town": lambda v: checks.canonical_town(v) or v,
+    "un": lambda v: "UN" + checks.normalize_code(v).removeprefix("UN"),
+    "se_category": lambda v: checks.se_category_code(v) or v,
+}
+
+
+def prepare(raw: pd.DataFrame, contract: Contract, received_at: pd.Series) -> Batch:
+    """Canonical columns as cleaned text and as typed values; plus one derived column per custom rule."""
     text = pd.DataFrame(index=raw.index)
     typed = pd.DataFrame(index=raw.index)
     for col in contract.columns:
         source = raw[col.source_name] if col.source_name in raw.columns else pd.Series(None, index=raw.index)
-        keep = _keep_tokens(contract, col.name)
-        cleaned = [clean_text(v, keep) for v in source.tolist()]
-        text[col.name] = pd.Series(cleaned, index=raw.index, dtype=object)
-        parser = PARSERS.get(col.logical_type)
-        typed[col.name] = pd.Series(
-            [None if v is None else (parser(v) if parser else v) for v in cleaned], index=raw.index, dtype=object
-        )
+        text[col.name] = clean_column(source, _keep_tokens(contract, col.name))
+        if col.normalise:
+            typed[col.name] = per_value(text[col.name], NORMALISERS[col.normalise])
+        else:
+            typed[col.name] = parse_column(text[col.name], col.logical_type, col.timezone)
+    batch = Batch(text, typed, received_at)
+    derived = {}
     for rule in contract.rules:
         if rule.kind == "custom":
-            text[derived_column(rule)] = CUSTOM_CHECKS[rule.argument](text, typed, rule.column, now)
-    return text, typed
+            if rule.argument not in CUSTOM_CHECKS:
+                raise KeyError(f"{contract.dataset}: rule {rule.name} uses unknown check {rule.argument!r}")
+            derived[derived_column(rule)] = _only_when(batch, rule, CUSTOM_CHECKS[rule.argument](batch, rule))
+    if derived:
+        batch.text = pd.concat([text, pd.DataFrame(derived, index=raw.index)], axis=1)
+    return batch
 
 
-def _fix_coordinates(typed: pd.DataFrame, warnings: dict[object, list[str]]) -> None:
-    if not {"longitude", "latitude"} <= set(typed.columns):
+def _swap_coordinates(batch: Batch, contract: Contract, warned: pd.Series | None, rule: Rule) -> None:
+    """Rows flagged coords_swapped get their pair swapped back in the typed values."""
+    if warned is None or not warned.any():
         return
-    for idx, lon, lat in zip(typed.index, typed["longitude"], typed["latitude"], strict=True):
-        if lon is None or lat is None or pd.isna(lon) or pd.isna(lat):
-            continue
-        fixed = checks.fix_coordinates(float(lon), float(lat))
-        if fixed and fixed[2]:
-            typed.at[idx, "longitude"], typed.at[idx, "latitude"] = fixed[0], fixed[1]
-            warnings.setdefault(idx, []).append("coords_swapped")
+    lon_col, lat_col = rule.args["longitude"], rule.column
+    lon, lat = batch.typed.loc[warned, lon_col].copy(), batch.typed.loc[warned, lat_col].copy()
+    batch.typed.loc[warned, lon_col], batch.typed.loc[warned, lat_col] = lat.to_numpy(), lon.to_numpy()
 
 
-def schema_drift(raw_columns: list[str], contract: Contract) -> dict[str, list[str]]:
+def schema_drift(raw: pd.DataFrame, contract: Contract) -> dict[str, dict[str, list[str]]]:
+    """Per load: contract columns the load did not deliver (required ones entirely empty, or absent from the
+    raw table) and delivered columns the contract does not know (with at least one value in the load)."""
     expected = {c.source_name for c in contract.columns}
-    present = {c for c in raw_columns if not c.startswith("_")}
-    return {"missing": sorted(expected - present), "unknown": sorted(present - expected)}
+    required = [c.source_name for c in contract.columns if c.required]
+    source_cols = [c for c in raw.columns if not c.startswith("_")]
+    out = {}
+    for load_id, rows in raw.groupby("_load_id", sort=False):
+        filled = {c for c in source_cols if rows[c].notna().any()}
+        missing = (expected - set(source_cols)) | {c for c in required if c in source_cols and c not in filled}
+        unknown = {c for c in filled if c not in expected}
+        out[str(load_id)] = {"missing": sorted(missing), "unknown": sorted(unknown)}
+    return out
 
 
 def validate_batch(raw: pd.DataFrame, contract: Contract, now: datetime | None = None) -> ValidationResult:
     """`raw`: rows as delivered (source column names, text) plus the lineage columns."""
     from data_contracts.gx_suite import run_suite  # GX costs seconds to import: only when validating
 
-    now = now or datetime.now()
     raw = raw.reset_index(drop=True)
     raw.index.name = ROW_ID
-    text, typed = prepare(raw, contract, now)
-    failures = run_suite(text, contract)  # row id -> failed rules
+    now_utc = pd.Timestamp(now or datetime.now(UTC))
+    now_utc = now_utc.tz_localize("UTC") if now_utc.tzinfo is None else now_utc.tz_convert("UTC")
+    if "_loaded_at" in raw.columns:
+        received = pd.to_datetime(raw["_loaded_at"], utc=True).fillna(now_utc)
+    else:
+        received = pd.Series(now_utc, index=raw.index)
+    batch = prepare(raw, contract, received)
+    failures = run_suite(batch.text, contract)  # row index -> failed rules
     errors: dict[object, list[str]] = {}
     warnings: dict[object, list[str]] = {}
     for idx, rules in failures.items():
@@ -153,27 +285,31 @@ def validate_batch(raw: pd.DataFrame, contract: Contract, now: datetime | None =
             target = errors if rule.is_error else warnings
             if rule.name not in target.setdefault(idx, []):
                 target[idx].append(rule.name)
-    _fix_coordinates(typed, warnings)
+    for rule in contract.rules:
+        if rule.kind == "custom" and rule.argument == "coordinates_in_order":
+            column = batch.text[derived_column(rule)]
+            _swap_coordinates(batch, contract, column.eq(False) & column.notna(), rule)
 
     bad = raw.index.isin(list(errors))
-    accepted = typed.loc[~bad].copy()
+    ids = row_ids(raw) if {"_load_id", "_source_file", "_record_number"} <= set(raw.columns) else raw.index.astype(str)
+    accepted = batch.typed.loc[~bad].copy()
     for c in LINEAGE:
-        accepted[c] = raw.loc[~bad, c]
-    accepted["_warnings"] = [sorted(warnings.get(i, [])) for i in accepted.index]
+        accepted[c] = raw.loc[~bad, c] if c in raw.columns else None
+    accepted["_row_id"] = ids[~bad]
+    accepted["_warnings"] = [sorted(warnings[i]) if i in warnings else [] for i in accepted.index]
     accepted["_contract_version"] = contract.version
 
     source_cols = [c for c in raw.columns if not c.startswith("_")]
-    quarantined = raw.loc[bad, LINEAGE].copy()
+    quarantined = pd.DataFrame({c: (raw.loc[bad, c] if c in raw.columns else None) for c in LINEAGE})
     quarantined.insert(0, "dataset", contract.dataset)
+    quarantined["_row_id"] = ids[bad]
+    originals = raw.loc[bad, source_cols].astype(object).where(raw.loc[bad, source_cols].notna(), None)
     quarantined["original_values"] = [
-        json.dumps({c: raw.at[i, c] for c in source_cols}, ensure_ascii=False, default=str) for i in quarantined.index
+        json.dumps(dict(zip(source_cols, row, strict=True)), ensure_ascii=False, default=str)
+        for row in originals.itertuples(index=False, name=None)
     ]
     quarantined["reasons"] = [sorted(errors[i]) for i in quarantined.index]
     quarantined["warnings"] = [sorted(warnings.get(i, [])) for i in quarantined.index]
     quarantined["contract_version"] = contract.version
-    return ValidationResult(
-        accepted.reset_index(drop=True),
-        quarantined.reset_index(drop=True),
-        len(raw),
-        schema_drift(list(raw.columns), contract),
-    )
+    drift = schema_drift(raw, contract) if "_load_id" in raw.columns else {}
+    return ValidationResult(accepted.reset_index(drop=True), quarantined.reset_index(drop=True), len(raw), drift)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from sdc.config import ConfigError, Settings, load_settings
+from sdc.quarantine import app as quarantine_app
 
 app = typer.Typer(
     help="Taicang safety data centre: load departmental feeds, validate, model, publish, query.",
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 contracts_app = typer.Typer(help="Data contracts: generated artefacts.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(quarantine_app, name="quarantine")
 
 
 def _mount_simulator() -> None:
@@ -162,7 +164,7 @@ def _print_query(con, query: str) -> None:
 
 @contracts_app.command("generate")
 def contracts_generate() -> None:
-    """Regenerate the files derived from the contracts (dbt sources)."""
+    """Regenerate the files derived from the contracts (GX suites, typed schemas, dbt sources)."""
     from data_contracts.codegen import write_generated
 
     for path in write_generated():

@@ -1,11 +1,18 @@
 """The validated and quarantine layers: typed rows that passed their contract, and rows set aside with reasons.
 
-A raw load is validated once: its accepted rows, its quarantined rows and its validation-log entry
-are written in one lake transaction.
+A raw load is validated once: its accepted rows, its quarantined rows and its validation-log entry are
+written in one lake transaction. Quarantined rows stay in `lake.quarantine.rows` for the record; a replay
+(after a contract fix) moves the ones that now pass into the validated table and marks them released, and
+marks rows whose file was replaced by a corrected delivery as superseded - both exactly once.
+
+The circuit-breaker measurements (reject ratio, row count against history, schema drift, freshness,
+reconciliation) are queries here; pipelines/defs/validation.py turns them into blocking asset checks.
 """
 
 from __future__ import annotations
 
+import json
+import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from data_contracts.contract import Contract
+from data_contracts.typed_schema import typed_columns, typed_table_ddl
 
 VALIDATION_LOG_DDL = """
 CREATE TABLE IF NOT EXISTS lake.meta.validation_log (
@@ -24,19 +32,33 @@ CREATE TABLE IF NOT EXISTS lake.meta.validation_log (
 QUARANTINE_DDL = """
 CREATE TABLE IF NOT EXISTS lake.quarantine.rows (
     dataset VARCHAR, _source_system VARCHAR, _source_file VARCHAR, _source_sha256 VARCHAR,
-    _record_number BIGINT, _load_id VARCHAR, _loaded_at TIMESTAMPTZ, original_values VARCHAR,
-    reasons VARCHAR[], warnings VARCHAR[], contract_version VARCHAR, quarantined_at TIMESTAMPTZ)
+    _record_number BIGINT, _load_id VARCHAR, _loaded_at TIMESTAMPTZ, _row_id VARCHAR, original_values VARCHAR,
+    reasons VARCHAR[], warnings VARCHAR[], contract_version VARCHAR, quarantined_at TIMESTAMPTZ,
+    released_at TIMESTAMPTZ, released_contract_version VARCHAR, superseded_by_load VARCHAR)
 """
-LINEAGE_DDL = [
-    ("_source_system", "VARCHAR"),
-    ("_source_file", "VARCHAR"),
-    ("_source_sha256", "VARCHAR"),
-    ("_record_number", "BIGINT"),
-    ("_load_id", "VARCHAR"),
-    ("_loaded_at", "TIMESTAMPTZ"),
-    ("_warnings", "VARCHAR[]"),
-    ("_contract_version", "VARCHAR"),
-]
+REPLAY_LOG_DDL = """
+CREATE TABLE IF NOT EXISTS lake.meta.replay_log (
+    dataset VARCHAR, replayed_at TIMESTAMPTZ, contract_version VARCHAR, rows_checked BIGINT, rows_released BIGINT,
+    rows_superseded BIGINT, rows_still_quarantined BIGINT)
+"""
+OPEN = "released_at IS NULL AND superseded_by_load IS NULL"
+QUARANTINE_SCHEMA = [
+    ("dataset", pa.string()), ("_source_system", pa.string()), ("_source_file", pa.string()),
+    ("_source_sha256", pa.string()), ("_record_number", pa.int64()), ("_load_id", pa.string()),
+    ("_loaded_at", pa.timestamp("us", tz="UTC")), ("_row_id", pa.string()), ("original_values", pa.string()),
+    ("reasons", pa.list_(pa.string())), ("warnings", pa.list_(pa.string())), ("contract_version", pa.string()),
+    ("quarantined_at", pa.timestamp("us", tz="UTC")),
+]  # fmt: skip
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "DATE": pa.date32(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+    "VARCHAR[]": pa.list_(pa.string()),
+}
 
 
 @dataclass(frozen=True)
@@ -50,16 +72,19 @@ class BatchOutcome:
     unknown_columns: list[str]
 
 
-def typed_table_ddl(contract: Contract) -> str:
-    """The typed schema of a validated table, generated from the contract."""
-    cols = [f'"{c.name}" {c.duckdb_type}' for c in contract.columns]
-    cols += [f'"{name}" {type_}' for name, type_ in LINEAGE_DDL]
-    return f'CREATE TABLE IF NOT EXISTS lake.validated."{contract.table}" ({", ".join(cols)})'
+@dataclass(frozen=True)
+class ReplayOutcome:
+    dataset: str
+    rows_checked: int
+    rows_released: int
+    rows_superseded: int
+    rows_still_quarantined: int
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     con.execute(VALIDATION_LOG_DDL)
     con.execute(QUARANTINE_DDL)
+    con.execute(REPLAY_LOG_DDL)
     con.execute(typed_table_ddl(contract))
 
 
@@ -86,53 +111,48 @@ def raw_rows(con: duckdb.DuckDBPyConnection, contract: Contract, load_ids: list[
     )
 
 
+def _column_array(series: pd.Series, type_: pa.DataType) -> pa.Array:
+    if pa.types.is_list(type_):
+        return pa.array([list(v) for v in series], type=type_)
+    if pa.types.is_date32(type_):
+        series = pd.to_datetime(series).dt.date
+    elif pa.types.is_timestamp(type_) and type_.tz is None:
+        series = pd.to_datetime(series)
+    elif pa.types.is_timestamp(type_):
+        series = pd.to_datetime(series, utc=True)
+    elif type_ == pa.string():
+        series = series.astype(object).where(series.notna(), None)
+    return pa.Array.from_pandas(series, type=type_)
+
+
 def _arrow(frame: pd.DataFrame, schema: list[tuple[str, pa.DataType]]) -> pa.Table:
-    return pa.table({name: pa.array(frame[name].tolist(), type=type_) for name, type_ in schema})
+    return pa.table({name: _column_array(frame[name], type_) for name, type_ in schema})
 
 
-_ARROW_TYPES = {
-    "VARCHAR": pa.string(),
-    "BIGINT": pa.int64(),
-    "DOUBLE": pa.float64(),
-    "BOOLEAN": pa.bool_(),
-    "DATE": pa.date32(),
-    "TIMESTAMP": pa.timestamp("us"),
-    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
-    "VARCHAR[]": pa.list_(pa.string()),
-}
+def accepted_table(contract: Contract, accepted: pd.DataFrame) -> pa.Table:
+    return _arrow(accepted, [(n, _ARROW_TYPES[t]) for n, t in typed_columns(contract)])
 
 
 def write_outcome(con: duckdb.DuckDBPyConnection, contract: Contract, load_ids: list[str], result) -> BatchOutcome:
     now = datetime.now(UTC)
-    accepted = _arrow(
-        result.accepted,
-        [(c.name, _ARROW_TYPES[c.duckdb_type]) for c in contract.columns]
-        + [(n, _ARROW_TYPES[t]) for n, t in LINEAGE_DDL],
-    )
+    accepted = accepted_table(contract, result.accepted)  # noqa: F841  (referenced by name in SQL)
     q = result.quarantined.copy()
     q["quarantined_at"] = now
-    quarantine = _arrow(
-        q,
-        [
-            ("dataset", pa.string()), ("_source_system", pa.string()), ("_source_file", pa.string()),
-            ("_source_sha256", pa.string()), ("_record_number", pa.int64()), ("_load_id", pa.string()),
-            ("_loaded_at", _ARROW_TYPES["TIMESTAMPTZ"]), ("original_values", pa.string()),
-            ("reasons", pa.list_(pa.string())), ("warnings", pa.list_(pa.string())),
-            ("contract_version", pa.string()), ("quarantined_at", _ARROW_TYPES["TIMESTAMPTZ"]),
-        ],
-    )  # fmt: skip
+    quarantine = _arrow(q, QUARANTINE_SCHEMA)  # noqa: F841
     warned = int(sum(1 for w in result.accepted["_warnings"] if len(w))) if len(result.accepted) else 0
-    drift = result.schema_drift
+    missing = sorted({c for d in result.schema_drift.values() for c in d["missing"]})
+    unknown = sorted({c for d in result.schema_drift.values() for c in d["unknown"]})
     con.execute("BEGIN")
     try:
-        if accepted.num_rows:
+        if len(result.accepted):
             con.execute(f'INSERT INTO lake.validated."{contract.table}" BY NAME SELECT * FROM accepted')
-        if quarantine.num_rows:
+        if len(result.quarantined):
             con.execute("INSERT INTO lake.quarantine.rows BY NAME SELECT * FROM quarantine")
         for load_id in load_ids:
             acc = result.accepted[result.accepted["_load_id"] == load_id] if len(result.accepted) else []
             n_q = int((result.quarantined["_load_id"] == load_id).sum()) if len(result.quarantined) else 0
             n_warned = int(sum(1 for w in acc["_warnings"] if len(w))) if len(acc) else 0
+            drift = result.schema_drift.get(load_id, {"missing": [], "unknown": []})
             con.execute(
                 "INSERT INTO lake.meta.validation_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [contract.dataset, load_id, contract.version, len(acc) + n_q, len(acc), n_q, n_warned,
@@ -143,5 +163,177 @@ def write_outcome(con: duckdb.DuckDBPyConnection, contract: Contract, load_ids: 
         con.execute("ROLLBACK")
         raise
     return BatchOutcome(
-        load_ids, result.rows_in, accepted.num_rows, quarantine.num_rows, warned, drift["missing"], drift["unknown"]
+        load_ids, result.rows_in, len(result.accepted), len(result.quarantined), warned, missing, unknown
     )
+
+
+# -- replay ------------------------------------------------------------------------------------------------------
+
+
+def replay(con: duckdb.DuckDBPyConnection, contract: Contract, validate) -> ReplayOutcome:
+    """Re-validate the open quarantined rows of one dataset with the current contract.
+
+    `validate(raw_frame, contract)` is data_contracts.validation.validate_batch (passed in so this module
+    stays free of Great Expectations). Rows that now pass go to the validated table with their original
+    lineage and are marked released; rows of a file that a corrected delivery replaced (a later load of the
+    same source with other bytes) are marked superseded - the corrected rows went through validation
+    themselves. Both happen in one transaction, so a second replay finds nothing to do.
+    """
+    ensure_tables(con, contract)
+    now = datetime.now(UTC)
+    con.execute("BEGIN")
+    try:
+        superseded = con.execute(
+            f"""
+            UPDATE lake.quarantine.rows q SET superseded_by_load = newer.load_id
+            FROM (SELECT l.source, l.load_id, l.loaded_at, l.source_sha256 FROM lake.meta.load_log l
+                  WHERE l.dataset = ?) newer
+            WHERE q.dataset = ? AND {OPEN} AND newer.source = q._source_file
+              AND newer.loaded_at > q._loaded_at AND newer.source_sha256 <> q._source_sha256
+            """,
+            [contract.dataset, contract.dataset],
+        ).fetchone()[0]
+        open_rows = con.execute(
+            f"SELECT * FROM lake.quarantine.rows WHERE dataset = ? AND {OPEN} ORDER BY _loaded_at, _row_id",
+            [contract.dataset],
+        ).df()
+        released = 0
+        if len(open_rows):
+            raw = pd.DataFrame([json.loads(v) for v in open_rows["original_values"]], index=open_rows.index)
+            for c in ["_source_system", "_source_file", "_source_sha256", "_record_number", "_load_id", "_loaded_at"]:
+                raw[c] = open_rows[c]
+            result = validate(raw, contract)
+            if len(result.accepted):
+                accepted = accepted_table(contract, result.accepted)  # noqa: F841
+                con.execute(
+                    f'INSERT INTO lake.validated."{contract.table}" BY NAME SELECT * FROM accepted '
+                    f'WHERE _row_id NOT IN (SELECT _row_id FROM lake.validated."{contract.table}")'
+                )
+                ids = result.accepted["_row_id"].tolist()
+                con.execute(
+                    f"UPDATE lake.quarantine.rows SET released_at = ?, released_contract_version = ? "
+                    f"WHERE dataset = ? AND {OPEN} AND _row_id IN (SELECT unnest(?))",
+                    [now, contract.version, contract.dataset, ids],
+                )
+                released = len(ids)
+        still = len(open_rows) - released
+        con.execute(
+            "INSERT INTO lake.meta.replay_log VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [contract.dataset, now, contract.version, len(open_rows), released, superseded, still],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return ReplayOutcome(contract.dataset, len(open_rows), released, int(superseded), still)
+
+
+def quarantine_summary(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+    """(dataset, reason, open rows) for every reason of every open quarantined row."""
+    con.execute(QUARANTINE_DDL)
+    return con.execute(
+        f"""SELECT dataset, reason, count(*) FROM
+            (SELECT dataset, unnest(reasons) AS reason FROM lake.quarantine.rows WHERE {OPEN})
+            GROUP BY ALL ORDER BY dataset, count(*) DESC, reason"""
+    ).fetchall()
+
+
+def quarantine_totals(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int]]:
+    """(dataset, open, released, superseded) rows."""
+    con.execute(QUARANTINE_DDL)
+    return con.execute(
+        f"""SELECT dataset, count(*) FILTER ({OPEN}), count(released_at), count(superseded_by_load)
+            FROM lake.quarantine.rows GROUP BY dataset ORDER BY dataset"""
+    ).fetchall()
+
+
+# -- measurements behind the circuit breakers ---------------------------------------------------------------------
+
+
+def reconciliation(con: duckdb.DuckDBPyConnection, contract: Contract) -> dict[str, int]:
+    """Rows received, and where they are now: validated, quarantined (not released), rejected by the reader."""
+    received, loaded, rejected = con.execute(
+        "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0) "
+        "FROM lake.meta.load_log WHERE dataset = ?",
+        [contract.dataset],
+    ).fetchone()
+    accepted = con.execute(f'SELECT count(*) FROM lake.validated."{contract.table}"').fetchone()[0]
+    quarantined = con.execute(
+        "SELECT count(*) FROM lake.quarantine.rows WHERE dataset = ? AND released_at IS NULL", [contract.dataset]
+    ).fetchone()[0]
+    pending = con.execute(
+        "SELECT coalesce(sum(rows_loaded), 0) FROM lake.meta.load_log WHERE dataset = ? "
+        "AND load_id NOT IN (SELECT load_id FROM lake.meta.validation_log WHERE dataset = ?)",
+        [contract.dataset, contract.dataset],
+    ).fetchone()[0]
+    return {
+        "received": int(received),
+        "loaded": int(loaded),
+        "accepted": int(accepted),
+        "quarantined": int(quarantined),
+        "reader_rejected": int(rejected),
+        "not_yet_validated": int(pending),
+    }
+
+
+def latest_run_loads(con: duckdb.DuckDBPyConnection, contract: Contract) -> pd.DataFrame:
+    """The loads validated by the newest validation run of this dataset (the batch the breakers judge)."""
+    return con.execute(
+        """SELECT v.load_id, v.rows_in, v.missing_columns, v.unknown_columns, l.rows_read, l.loaded_at
+           FROM lake.meta.validation_log v JOIN lake.meta.load_log l USING (dataset, load_id)
+           WHERE v.dataset = ? AND v.validated_at = (SELECT max(validated_at) FROM lake.meta.validation_log
+                                                     WHERE dataset = ?)
+           ORDER BY l.loaded_at""",
+        [contract.dataset, contract.dataset],
+    ).df()
+
+
+def reject_ratio(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[int, int]:
+    """(rows in the newest run, of which still quarantined): a replay that releases rows lowers it."""
+    loads = latest_run_loads(con, contract)
+    if loads.empty:
+        return 0, 0
+    quarantined = con.execute(
+        "SELECT count(*) FROM lake.quarantine.rows WHERE dataset = ? AND released_at IS NULL "
+        "AND _load_id IN (SELECT unnest(?))",
+        [contract.dataset, loads["load_id"].tolist()],
+    ).fetchone()[0]
+    return int(loads["rows_in"].sum()), int(quarantined)
+
+
+def row_count_outliers(con: duckdb.DuckDBPyConnection, contract: Contract) -> list[dict]:
+    """Loads of the newest run whose row count is outside the contract's band around the median of the
+    previous loads (at least 3 of them; fewer is not a history)."""
+    band = contract.row_count
+    history = con.execute(
+        "SELECT load_id, rows_read, loaded_at FROM lake.meta.load_log WHERE dataset = ? ORDER BY loaded_at",
+        [contract.dataset],
+    ).fetchall()
+    position = {load_id: i for i, (load_id, _, _) in enumerate(history)}
+    out = []
+    for load_id in latest_run_loads(con, contract)["load_id"]:
+        i = position[load_id]
+        previous = [rows for _, rows, _ in history[max(0, i - band.history) : i] if rows > 0]
+        if len(previous) < 3:
+            continue
+        median = statistics.median(previous)
+        rows = history[i][1]
+        if not band.min_ratio * median <= rows <= band.max_ratio * median:
+            out.append({"load_id": load_id, "rows": rows, "median_of_previous": median})
+    return out
+
+
+def schema_drift(con: duckdb.DuckDBPyConnection, contract: Contract) -> dict[str, list[str]]:
+    loads = latest_run_loads(con, contract)
+    missing = sorted({c for cols in loads["missing_columns"] for c in (cols if cols is not None else [])})
+    unknown = sorted({c for cols in loads["unknown_columns"] for c in (cols if cols is not None else [])})
+    return {"missing": missing, "unknown": unknown}
+
+
+def hours_since_last_delivery(con: duckdb.DuckDBPyConnection, contract: Contract) -> float | None:
+    last = con.execute(
+        "SELECT max(loaded_at) FROM lake.meta.load_log WHERE dataset = ?", [contract.dataset]
+    ).fetchone()[0]
+    if last is None:
+        return None
+    return (datetime.now(UTC) - last).total_seconds() / 3600

@@ -1,6 +1,10 @@
-"""Asset factory for contract validation: raw loads -> validated rows + quarantine, with their checks.
+"""Asset factory for contract validation: raw loads -> validated rows + quarantine, with their circuit breakers.
 
-The same for every dataset, file or API: it reads the raw loads recorded in `lake.meta.load_log`.
+The same for every dataset, file or API: it reads the raw loads recorded in `lake.meta.load_log`. The
+breakers are blocking asset checks with ERROR severity: when one trips, nothing downstream of the
+validated asset runs in that run (staging, marts, publish), so the published marts keep their last good
+snapshot. They judge the newest validation run of the dataset and stay tripped until it is fixed (a new
+delivery, a contract fix and `sdc quarantine replay`).
 """
 
 import dagster as dg
@@ -48,54 +52,65 @@ def validated_assets(
             }
         )
 
-    @dg.asset_check(
-        asset=validated_asset,
-        blocking=True,
-        description="Rows received = accepted + quarantined + rejected by the reader.",
-    )
+    def check(name: str, description: str):
+        return dg.asset_check(asset=validated_asset, name=name, blocking=True, description=description)
+
+    @check("reconciliation", "Rows received = accepted + quarantined + rejected by the reader.")
     def reconciliation(lake: LakeResource) -> dg.AssetCheckResult:
         with lake.connect() as con:
             validated_layer.ensure_tables(con, contract)
-            received, loaded, rejected = con.execute(
-                "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0) "
-                "FROM lake.meta.load_log WHERE dataset = ?",
-                [dataset],
-            ).fetchone()
-            accepted, quarantined = con.execute(
-                "SELECT coalesce(sum(rows_accepted), 0), coalesce(sum(rows_quarantined), 0) "
-                "FROM lake.meta.validation_log WHERE dataset = ?",
-                [dataset],
-            ).fetchone()
-        ok = received == accepted + quarantined + rejected and loaded == accepted + quarantined
-        return dg.AssetCheckResult(
-            passed=bool(ok),
-            metadata={
-                "received": received,
-                "accepted": accepted,
-                "quarantined": quarantined,
-                "reader_rejected": rejected,
-            },
-        )
+            n = validated_layer.reconciliation(con, contract)
+        ok = n["received"] == n["accepted"] + n["quarantined"] + n["reader_rejected"] + n["not_yet_validated"]
+        ok = ok and n["loaded"] == n["accepted"] + n["quarantined"] + n["not_yet_validated"]
+        return dg.AssetCheckResult(passed=bool(ok), severity=dg.AssetCheckSeverity.ERROR, metadata=n)
 
-    @dg.asset_check(
-        asset=validated_asset,
-        blocking=True,
-        description="Share of quarantined rows in the newest validated load is within the contract's threshold.",
-    )
+    @check("reject_ratio", "Share of rows quarantined in the newest validation run is within the contract's threshold.")
     def reject_ratio(lake: LakeResource) -> dg.AssetCheckResult:
         with lake.connect() as con:
             validated_layer.ensure_tables(con, contract)
-            row = con.execute(
-                "SELECT rows_in, rows_quarantined FROM lake.meta.validation_log WHERE dataset = ? "
-                "ORDER BY validated_at DESC LIMIT 1",
-                [dataset],
-            ).fetchone()
-        rows_in, quarantined = row if row else (0, 0)
+            rows_in, quarantined = validated_layer.reject_ratio(con, contract)
         ratio = quarantined / rows_in if rows_in else 0.0
         return dg.AssetCheckResult(
             passed=ratio <= contract.reject_ratio_threshold,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"ratio": ratio, "threshold": contract.reject_ratio_threshold},
+            metadata={"rows_in": rows_in, "quarantined": quarantined, "ratio": ratio,
+                      "threshold": contract.reject_ratio_threshold},
+        )  # fmt: skip
+
+    @check("row_count", "Row count of each newly validated load within the contract's band around recent history.")
+    def row_count(lake: LakeResource) -> dg.AssetCheckResult:
+        with lake.connect() as con:
+            validated_layer.ensure_tables(con, contract)
+            outliers = validated_layer.row_count_outliers(con, contract)
+        band = contract.row_count
+        return dg.AssetCheckResult(
+            passed=not outliers,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"outliers": dg.MetadataValue.json(outliers), "min_ratio": band.min_ratio,
+                      "max_ratio": band.max_ratio, "history_loads": band.history},
+        )  # fmt: skip
+
+    @check("schema_drift", "The newest loads carry every contract column and no column the contract does not know.")
+    def schema_drift(lake: LakeResource) -> dg.AssetCheckResult:
+        with lake.connect() as con:
+            validated_layer.ensure_tables(con, contract)
+            drift = validated_layer.schema_drift(con, contract)
+        return dg.AssetCheckResult(
+            passed=not drift["missing"] and not drift["unknown"],
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"missing_columns": drift["missing"], "unknown_columns": drift["unknown"]},
         )
 
-    return [validated_asset], [reconciliation, reject_ratio]
+    @check("freshness", "The newest delivery is within the contract's freshness SLA.")
+    def freshness(lake: LakeResource) -> dg.AssetCheckResult:
+        with lake.connect() as con:
+            validated_layer.ensure_tables(con, contract)
+            age = validated_layer.hours_since_last_delivery(con, contract)
+        sla = contract.freshness_hours
+        return dg.AssetCheckResult(
+            passed=sla is None or (age is not None and age <= sla),
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"hours_since_last_delivery": age if age is not None else -1.0, "sla_hours": sla or 0.0},
+        )
+
+    return [validated_asset], [reconciliation, reject_ratio, row_count, schema_drift, freshness]

@@ -1,0 +1,27 @@
+-- Generated from data_contracts/contracts by `sdc contracts generate`. Do not edit.
+CREATE TABLE IF NOT EXISTS lake.validated."construction__device" (
+    "device_sn" VARCHAR,
+    "project_code" VARCHAR,
+    "device_type" VARCHAR,
+    "self_no" VARCHAR,
+    "equipment_code" VARCHAR,
+    "use_reg_no" VARCHAR,
+    "model" VARCHAR,
+    "rated_load_t" DOUBLE,
+    "manufacturer" VARCHAR,
+    "factory_no" VARCHAR,
+    "property_unit_name" VARCHAR,
+    "property_unit_uscc" VARCHAR,
+    "in_date" DATE,
+    "out_date" DATE,
+    "updated_at" TIMESTAMPTZ,
+    "_source_system" VARCHAR,
+    "_source_file" VARCHAR,
+    "_source_sha256" VARCHAR,
+    "_record_number" BIGINT,
+    "_load_id" VARCHAR,
+    "_loaded_at" TIMESTAMPTZ,
+    "_row_id" VARCHAR,
+    "_warnings" VARCHAR[],
+    "_contract_version" VARCHAR
+);

@@ -1,0 +1,27 @@
+-- Generated from data_contracts/contracts by `sdc contracts generate`. Do not edit.
+CREATE TABLE IF NOT EXISTS lake.validated."construction__project" (
+    "project_code" VARCHAR,
+    "project_name" VARCHAR,
+    "permit_no" VARCHAR,
+    "town" VARCHAR,
+    "address" VARCHAR,
+    "longitude" DOUBLE,
+    "latitude" DOUBLE,
+    "status" VARCHAR,
+    "contractor_name" VARCHAR,
+    "contractor_uscc" VARCHAR,
+    "owner_name" VARCHAR,
+    "owner_uscc" VARCHAR,
+    "start_date" DATE,
+    "planned_end_date" DATE,
+    "updated_at" TIMESTAMPTZ,
+    "_source_system" VARCHAR,
+    "_source_file" VARCHAR,
+    "_source_sha256" VARCHAR,
+    "_record_number" BIGINT,
+    "_load_id" VARCHAR,
+    "_loaded_at" TIMESTAMPTZ,
+    "_row_id" VARCHAR,
+    "_warnings" VARCHAR[],
+    "_contract_version" VARCHAR
+);

@@ -1,0 +1,28 @@
+-- Generated from data_contracts/contracts by `sdc contracts generate`. Do not edit.
+CREATE TABLE IF NOT EXISTS lake.validated."hazchem__enterprise" (
+    "enterprise_code" VARCHAR,
+    "enterprise_name" VARCHAR,
+    "uscc" VARCHAR,
+    "town" VARCHAR,
+    "address" VARCHAR,
+    "enterprise_types" VARCHAR,
+    "major_hazard_level" VARCHAR,
+    "risk_level" VARCHAR,
+    "standardisation_level" VARCHAR,
+    "employee_count" BIGINT,
+    "principal_name" VARCHAR,
+    "principal_phone" VARCHAR,
+    "longitude" DOUBLE,
+    "latitude" DOUBLE,
+    "business_status" VARCHAR,
+    "updated_at" TIMESTAMP,
+    "_source_system" VARCHAR,
+    "_source_file" VARCHAR,
+    "_source_sha256" VARCHAR,
+    "_record_number" BIGINT,
+    "_load_id" VARCHAR,
+    "_loaded_at" TIMESTAMPTZ,
+    "_row_id" VARCHAR,
+    "_warnings" VARCHAR[],
+    "_contract_version" VARCHAR
+);

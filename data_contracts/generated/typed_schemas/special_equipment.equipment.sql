@@ -1,0 +1,27 @@
+-- Generated from data_contracts/contracts by `sdc contracts generate`. Do not edit.
+CREATE TABLE IF NOT EXISTS lake.validated."special_equipment__equipment" (
+    "seq_no" BIGINT,
+    "equipment_code" VARCHAR,
+    "reg_code" VARCHAR,
+    "use_cert_no" VARCHAR,
+    "equipment_kind" VARCHAR,
+    "equipment_variety" VARCHAR,
+    "use_unit_name" VARCHAR,
+    "use_unit_uscc" VARCHAR,
+    "location" VARCHAR,
+    "town" VARCHAR,
+    "internal_no" VARCHAR,
+    "last_inspection_date" DATE,
+    "inspection_conclusion" VARCHAR,
+    "next_inspection_date" DATE,
+    "status" VARCHAR,
+    "_source_system" VARCHAR,
+    "_source_file" VARCHAR,
+    "_source_sha256" VARCHAR,
+    "_record_number" BIGINT,
+    "_load_id" VARCHAR,
+    "_loaded_at" TIMESTAMPTZ,
+    "_row_id" VARCHAR,
+    "_warnings" VARCHAR[],
+    "_contract_version" VARCHAR
+);

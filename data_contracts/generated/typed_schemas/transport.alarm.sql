@@ -1,0 +1,25 @@
+-- Generated from data_contracts/contracts by `sdc contracts generate`. Do not edit.
+CREATE TABLE IF NOT EXISTS lake.validated."transport__alarm" (
+    "alarm_id" VARCHAR,
+    "plate" VARCHAR,
+    "plate_colour" VARCHAR,
+    "alarm_type" VARCHAR,
+    "alarm_name" VARCHAR,
+    "started_at" TIMESTAMP,
+    "ended_at" TIMESTAMP,
+    "max_speed_kmh" DOUBLE,
+    "speed_limit_kmh" DOUBLE,
+    "longitude" DOUBLE,
+    "latitude" DOUBLE,
+    "handling_status" VARCHAR,
+    "updated_at" TIMESTAMP,
+    "_source_system" VARCHAR,
+    "_source_file" VARCHAR,
+    "_source_sha256" VARCHAR,
+    "_record_number" BIGINT,
+    "_load_id" VARCHAR,
+    "_loaded_at" TIMESTAMPTZ,
+    "_row_id" VARCHAR,
+    "_warnings" VARCHAR[],
+    "_contract_version" VARCHAR
+);
