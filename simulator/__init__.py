@@ -1,5 +1,9 @@
-"""Simulator of the five departmental systems (see simulator/README.md)."""
+"""Departmental simulator: one consistent synthetic Taicang delivered the way the five
+departmental systems deliver (see simulator/README.md)."""
 
-from simulator.minimal import SimulationSummary, simulate
+from .core import DATASETS, SimulationSummary, simulate
+from .landing import replay
+from .profile import QUIRKS, Profile
+from .server import SimServer, serve
 
-__all__ = ["SimulationSummary", "simulate"]
+__all__ = ["DATASETS", "QUIRKS", "Profile", "SimServer", "SimulationSummary", "replay", "serve", "simulate"]

@@ -1,0 +1,158 @@
+"""Perturbations applied to clean values (domain dictionary §8.6 recipe)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from . import ids
+from . import reference as ref
+from .truth import Drawer
+from .world import Enterprise
+
+NAME_GROUP = ["name_short", "name_prefix_variant", "name_youxian_variant"]
+USCC_GROUP = [
+    "uscc_missing",
+    "uscc_regno15",
+    "uscc_orgcode",
+    "uscc_lowercase",
+    "uscc_fullwidth",
+    "uscc_bad_check",
+    "uscc_garbage",
+]
+PLATE_GROUP = ["plate_dot", "plate_space", "plate_lowercase", "plate_colour_glued", "plate_invalid"]
+
+
+def ent_name(dr: Drawer, r: random.Random, ent: Enterprise, t: dt.datetime, out: list[str]) -> str:
+    base = ent.name_at(t)
+    renamed = bool(ent.renamed_from and ent.rename_date and t >= ent.rename_date)
+    if dr.hit(r, "name_old", out, eligible=renamed):
+        base = ent.renamed_from or base
+    q = dr.pick(r, NAME_GROUP if not ent.category == "institution" else NAME_GROUP[1:2], out)
+    if q == "name_short":
+        base = ent.short
+    elif q == "name_prefix_variant":
+        if base.startswith("太仓市"):
+            base = base[3:]
+        elif base.startswith("太仓"):
+            base = "太仓市" + base[2:]
+        else:
+            base = "江苏省" + base if not base.startswith("江苏") else base[2:]
+    elif q == "name_youxian_variant":
+        if "有限责任公司" in base:
+            base = base.replace("有限责任公司", "有限公司", 1)
+        elif "有限公司" in base:
+            base = base.replace("有限公司", "有限责任公司", 1)
+        else:
+            base = base + "有限公司"
+    has_br = "（" in base or "(" in base
+    if dr.hit(r, "name_fullwidth_brackets", out, eligible=has_br):
+        if "（" in base:
+            base = base.replace("（", "(").replace("）", ")")
+        else:
+            base = base.replace("(", "（").replace(")", "）")
+    if dr.hit(r, "name_trailing_space", out):
+        base = base + "\u3000"
+    trad = base.translate(ref.TRAD)
+    if dr.hit(r, "name_traditional", out, eligible=trad != base):
+        base = trad
+    return base
+
+
+def ent_code(dr: Drawer, r: random.Random, ent: Enterprise, out: list[str]) -> str:
+    code = ent.uscc
+    group = [
+        q
+        for q in USCC_GROUP
+        if not (q == "uscc_regno15" and not ent.regno15)
+        and not (q == "uscc_lowercase" and not any(c.isalpha() for c in code))
+    ]
+    q = dr.pick(r, group, out)
+    if q is None:
+        return code
+    if q == "uscc_missing":
+        return ""
+    if q == "uscc_regno15":
+        return ent.regno15 or ""
+    if q == "uscc_orgcode":
+        return ent.org9 if r.random() < 0.4 else f"{ent.org9[:8]}-{ent.org9[8]}"
+    if q == "uscc_lowercase":
+        return code.lower()
+    if q == "uscc_fullwidth":
+        return code[:-1] + ids.to_fullwidth(code[-1])
+    if q == "uscc_bad_check":
+        return ids.wrong_check_char(code, ids.USCC_CHARS)
+    # garbage: a truncated code of a length that matches no known shape
+    return code[: r.choice([11, 12, 13, 14, 16, 17])]
+
+
+def ent_mention(
+    dr: Drawer, r: random.Random, ent: Enterprise, t: dt.datetime, with_code: bool = True
+) -> tuple[str, str, list[str]]:
+    q: list[str] = []
+    name = ent_name(dr, r, ent, t, q)
+    code = ent_code(dr, r, ent, q) if with_code else ""
+    return name, code, q
+
+
+def plate_variant(dr: Drawer, r: random.Random, plate: str, colour_word: str, out: list[str]) -> str:
+    q = dr.pick(r, PLATE_GROUP, out)
+    if q == "plate_dot":
+        return plate[:2] + "·" + plate[2:]
+    if q == "plate_space":
+        return plate[:2] + " " + plate[2:]
+    if q == "plate_lowercase":
+        return plate.lower()
+    if q == "plate_colour_glued":
+        return plate + colour_word
+    if q == "plate_invalid":
+        p = plate
+        while ids.plate_valid(p) and len(p) > 3:
+            p = p[:2] + p[3:]
+        return p
+    return plate
+
+
+def id_variant(dr: Drawer, r: random.Random, idno: str, out: list[str]) -> str:
+    group = ["id_bad_check"] if not idno.endswith("X") else ["id_lowercase_x", "id_bad_check"]
+    q = dr.pick(r, group, out)
+    if q == "id_lowercase_x":
+        return idno[:-1] + "x"
+    if q == "id_bad_check":
+        return ids.break_check(idno, "0123456789", r, ids.id_valid)
+    return idno
+
+
+def town_variant(dr: Drawer, r: random.Random, town: str, out: list[str]) -> str:
+    group = ["town_alias", "town_unknown"] if town in ref.ALIAS_OF else ["town_unknown"]
+    q = dr.pick(r, group, out)
+    if q == "town_alias":
+        return ref.ALIAS_OF[town]
+    if q == "town_unknown":
+        return r.choice(ref.UNKNOWN_TOWNS)
+    return town
+
+
+def coords_variant(dr: Drawer, r: random.Random, lon: float, lat: float, out: list[str]) -> tuple[float, float]:
+    q = dr.pick(r, ["coords_swapped", "coords_out_of_box"], out)
+    if q == "coords_swapped":
+        return lat, lon
+    if q == "coords_out_of_box":
+        return round(lon - r.choice([1.0, 2.5, 10.0]), 6), lat
+    return lon, lat
+
+
+def dt_slash(t: dt.datetime) -> str:
+    return f"{t.year}/{t.month}/{t.day} {t.hour}:{t.minute:02d}"
+
+
+def date_cn(t: dt.date) -> str:
+    return f"{t.year}年{t.month}月{t.day}日"
+
+
+def date_dot(t: dt.date) -> str:
+    return f"{t.year}.{t.month}.{t.day}"
+
+
+def excel_serial(d: dt.date) -> int:
+    return (d - dt.date(1899, 12, 30)).days
