@@ -13,7 +13,7 @@ from warehouse.publish import publish_history
 def test_skeleton_runs_end_to_end_and_publishes(workspace):
     settings = load_settings()
     summary = simulate(settings.landing_dir, workspace / "world", days=2, scale=0.02, seed=7)
-    delivered = summary.records["hazchem.enterprise"]
+    delivered = summary.counts["hazchem.enterprise"]
 
     outcome = run_assets(settings)
     assert outcome.success, outcome

@@ -8,8 +8,6 @@ from connectors.decoding import UndecodableFile, decode_text
 from connectors.delimited import read_delimited
 from connectors.hazchem import ENTERPRISE
 from connectors.landing import ingest_feed
-from sdc.config import load_settings
-from warehouse.lake import lake_connection
 
 HEADER = "企业编号,企业名称,详细地址\r\n"
 ROWS = 'HC000001,太仓市恒泰化工有限公司,"浮桥镇港城路1号\r\n（东门），二楼"\r\nHC000002,䶮记化工,城厢镇\r\n'
@@ -50,24 +48,26 @@ def _drop(landing, day: str, body: str, encoding="gb18030", marker=True):
     return path
 
 
-def test_ledger_marker_duplicates_and_rejects(workspace):
-    settings = load_settings()
-    landing = settings.landing_dir
+def test_ledger_marker_duplicates_and_rejects(settings, lake):
+    con, landing, archive = lake, settings.landing_dir, settings.archive_dir
     _drop(landing, "20261127", ROWS)
     _drop(landing, "20261128", ROWS, marker=False)  # still being copied: not touched
-    with lake_connection(settings) as con:
-        first = ingest_feed(con, ENTERPRISE, landing)
-        assert first.files_loaded == ["hazchem/20261127/QYXX_20261127.csv"] and first.rows_loaded == 2
-        assert ingest_feed(con, ENTERPRISE, landing).files_loaded == []  # nothing new
-        _drop(landing, "20261128", ROWS)  # same bytes as the 27th, now complete
-        bad = _drop(landing, "20261129", "x")
-        bad.write_bytes(b"\xff\xfe\x00\x81\x30")
-        second = ingest_feed(con, ENTERPRISE, landing)
-        assert second.files_duplicate == ["hazchem/20261128/QYXX_20261128.csv"]
-        assert second.files_rejected == ["hazchem/20261129/QYXX_20261129.csv"]
-        ledger = con.execute("SELECT source_file, status, rows_loaded FROM lake.meta.file_ledger ORDER BY 1").fetchall()
-        raw = con.execute(
-            "SELECT _source_file, _record_number, 详细地址 FROM lake.raw.hazchem__enterprise ORDER BY 2"
-        ).fetchall()
+    first = ingest_feed(con, ENTERPRISE, landing, archive_dir=archive)
+    assert first.files_loaded == ["hazchem/20261127/QYXX_20261127.csv"] and first.rows_loaded == 2
+    assert first.files_waiting == ["hazchem/20261128/QYXX_20261128.csv"]
+    assert ingest_feed(con, ENTERPRISE, landing, archive_dir=archive).files_loaded == []  # nothing new
+    _drop(landing, "20261128", ROWS)  # same bytes as the 27th, now complete
+    bad = _drop(landing, "20261129", "x")
+    bad.write_bytes(b"\xff\xfe\x00\x81\x30")
+    second = ingest_feed(con, ENTERPRISE, landing, archive_dir=archive)
+    assert second.files_duplicate == ["hazchem/20261128/QYXX_20261128.csv"]
+    assert second.files_rejected == ["hazchem/20261129/QYXX_20261129.csv"]
+    ledger = con.execute(
+        "SELECT source_file, status, rows_loaded, reason FROM lake.meta.file_ledger ORDER BY 1"
+    ).fetchall()
+    raw = con.execute(
+        "SELECT _source_file, _record_number, 详细地址 FROM lake.raw.hazchem__enterprise ORDER BY 2"
+    ).fetchall()
     assert [(r[1], r[2]) for r in ledger] == [("loaded", 2), ("duplicate", 0), ("rejected", 0)]
+    assert ledger[2][3].startswith("encoding: not UTF-8 and not GB18030")
     assert len(raw) == 2 and raw[0][2].endswith("二楼")
