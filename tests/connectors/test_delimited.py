@@ -71,3 +71,28 @@ def test_ledger_marker_duplicates_and_rejects(settings, lake):
     assert [(r[1], r[2]) for r in ledger] == [("loaded", 2), ("duplicate", 0), ("rejected", 0)]
     assert ledger[2][3].startswith("encoding: not UTF-8 and not GB18030")
     assert len(raw) == 2 and raw[0][2].endswith("二楼")
+
+
+def test_bom_and_gb18030_files_load_the_same_rows(settings, lake):
+    body = ROWS + "HC000003,㛃𠮷贸易,浏河镇\r\n"
+    _drop(settings.landing_dir, "20261127", body, encoding="gb18030")
+    path = _drop(settings.landing_dir, "20261128", "", encoding="utf-8")
+    path.write_bytes(codecs.BOM_UTF8 + (HEADER + body).encode("utf-8"))
+    report = ingest_feed(lake, ENTERPRISE, settings.landing_dir, archive_dir=settings.archive_dir)
+    assert report.rows_loaded == 6 and report.rows_rejected == 0
+    encodings = lake.execute("SELECT encoding FROM lake.meta.file_ledger ORDER BY source_file").fetchall()
+    assert encodings == [("gb18030",), ("utf-8-sig",)]
+    by_file = lake.execute(
+        "SELECT _source_file, list(企业名称 ORDER BY _record_number) FROM lake.raw.hazchem__enterprise GROUP BY 1"
+    ).fetchall()
+    names = [r[1] for r in by_file]
+    assert names[0] == names[1] == ["太仓市恒泰化工有限公司", "䶮记化工", "㛃𠮷贸易"]
+    assert "企业编号" in [c[0] for c in lake.execute("DESCRIBE lake.raw.hazchem__enterprise").fetchall()]
+
+
+def test_column_count_reject_keeps_the_record_text(settings, lake):
+    _drop(settings.landing_dir, "20261127", ROWS + "HC000009,多一列,城厢镇,extra\r\n")
+    report = ingest_feed(lake, ENTERPRISE, settings.landing_dir, archive_dir=settings.archive_dir)
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (3, 2, 1)
+    rejects = lake.execute("SELECT record_number, rule, content FROM lake.raw.reader_rejects").fetchall()
+    assert rejects == [(3, "column_count", "HC000009,多一列,城厢镇,extra")]
