@@ -33,10 +33,12 @@ def simulate_cmd(
     days: int = typer.Option(3, "--days", help="number of simulated days"),
     scale: float = typer.Option(1.0, "--scale", help="1 = about the size of Taicang"),
     seed: int = typer.Option(1, "--seed"),
-    out: Path = typer.Option(Path(".sdc/sim"), "--out", help="writes OUT/landing and OUT/world"),
+    out: Path = typer.Option(Path(".sdc/sim"), "--out", help="writes OUT/landing and OUT/world"),  # noqa: B008
     profile: str = typer.Option("realistic", "--profile", help="clean | realistic | hostile"),
     start: str | None = typer.Option(None, "--start", help="first day YYYY-MM-DD (default: today - days)"),
-    rate: list[str] | None = typer.Option(None, "--rate", help="override a quirk rate: QUIRK[@dataset]=RATE"),
+    rate: list[str] | None = typer.Option(  # noqa: B008
+        None, "--rate", help="override a quirk rate: QUIRK[@dataset]=RATE"
+    ),
 ) -> None:
     """Generate deliveries (OUT/landing) and ground truth + API data (OUT/world)."""
     if ctx.invoked_subcommand is not None:
@@ -57,7 +59,9 @@ def simulate_cmd(
         start=start_d,
         overrides=_parse_overrides(rate),
     )
-    typer.echo(f"simulated {s.days} day(s) from {s.start} at scale {s.scale}, seed {s.seed}, profile {s.profile}")
+    typer.echo(
+        f"simulated {s.days} day(s) from {s.start} at scale {s.scale}, seed {s.seed}, profile {s.profile}"
+    )
     typer.echo(f"landing: {s.landing_dir}  ({len(s.files)} files, {s.landing_bytes / 1e6:.1f} MB)")
     typer.echo(f"world:   {s.world_dir}  (truth: {', '.join(sorted(s.truth_files))})")
     typer.echo(json.dumps(s.counts, ensure_ascii=False, indent=1))
@@ -66,11 +70,13 @@ def simulate_cmd(
 
 @app.command("serve")
 def serve_cmd(
-    world: Path = typer.Option(Path(".sdc/sim/world"), "--world", help="the world dir written by simulate"),
+    world: Path = typer.Option(Path(".sdc/sim/world"), "--world", help="the world dir written by simulate"),  # noqa: B008
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8765, "--port"),
     faults: bool = typer.Option(True, "--faults/--no-faults", help="random faults per the profile"),
-    now: str | None = typer.Option(None, "--now", help="simulated clock, 'YYYY-MM-DD HH:MM:SS' (default: end)"),
+    now: str | None = typer.Option(
+        None, "--now", help="simulated clock, 'YYYY-MM-DD HH:MM:SS' (default: end)"
+    ),
     slow_delay: float | None = typer.Option(None, "--slow-delay", help="seconds for a slow response"),
 ) -> None:
     """Run the B (transport) and E (credit) APIs in the foreground until Ctrl-C."""

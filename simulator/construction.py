@@ -39,7 +39,9 @@ def _party(ent, name, code) -> dict:
     return {"name": name, "creditCode": code or None}
 
 
-def _project(world: World, p, t: dt.datetime, status: str, planned_end: dt.date, dr: Drawer, r: random.Random):
+def _project(
+    world: World, p, t: dt.datetime, status: str, planned_end: dt.date, dr: Drawer, r: random.Random
+):
     contractor = world.ent_by_id[p.contractor_id]
     owner = world.ent_by_id[p.owner_id]
     clean = {
@@ -78,7 +80,9 @@ def _project(world: World, p, t: dt.datetime, status: str, planned_end: dt.date,
     return _Rec("construction.project", "projectCode", clean, rec, q, ments, mclean)
 
 
-def _device(world: World, inst: Installation, t: dt.datetime, out_date, dr: Drawer, r: random.Random, has_code: bool):
+def _device(
+    world: World, inst: Installation, t: dt.datetime, out_date, dr: Drawer, r: random.Random, has_code: bool
+):
     eq = world.eq_by_id[inst.equipment_id]
     reg = eq.registrations[inst.reg_index]
     lessor = world.ent_by_id[inst.property_unit_id]
@@ -147,7 +151,9 @@ def _alarm(world: World, aid: str, inst: Installation, t: dt.datetime, dr: Drawe
     if dr.hit(r, "required_missing", q):
         rec["alarmId"] = ""
     ments = [("device", "equipment", eq.id, [])]
-    return _Rec("construction.alarm", "alarmId", clean, rec, q, ments, [(a, b, c, []) for a, b, c, _ in ments])
+    return _Rec(
+        "construction.alarm", "alarmId", clean, rec, q, ments, [(a, b, c, []) for a, b, c, _ in ments]
+    )
 
 
 def _dumps(d: dict) -> str:
@@ -163,7 +169,9 @@ def _corrupt(line: str, r: random.Random) -> str:
     return line.replace('"', "'")  # single quotes
 
 
-def gen_construction(world: World, landing: Landing, truth: Truth, profile: Profile, last_possible: dt.datetime):
+def gen_construction(
+    world: World, landing: Landing, truth: Truth, profile: Profile, last_possible: dt.datetime
+):
     r = rng(world.seed, "construction")
     qseed = rng(world.seed, "construction-quirks", profile.name)
     drp = Drawer(profile, truth.stats, "construction.project")
@@ -171,7 +179,9 @@ def gen_construction(world: World, landing: Landing, truth: Truth, profile: Prof
     dra = Drawer(profile, truth.stats, "construction.alarm")
     drl = Drawer(profile, truth.stats, "construction")
     n_hours = world.days * 24
-    files: dict[str, list[list[_Rec]]] = {k: [[] for _ in range(n_hours)] for k in ("projects", "devices", "alarms")}
+    files: dict[str, list[list[_Rec]]] = {
+        k: [[] for _ in range(n_hours)] for k in ("projects", "devices", "alarms")
+    }
     times: dict[str, list[list[dt.datetime]]] = {k: [[] for _ in range(n_hours)] for k in files}
 
     def put(kind: str, t: dt.datetime, rec: _Rec) -> None:
@@ -184,7 +194,9 @@ def gen_construction(world: World, landing: Landing, truth: Truth, profile: Prof
     # initial full export in the first hour of the window
     first = world.t0 + dt.timedelta(minutes=1)
     for p in world.projects:
-        rec = _project(world, p, p.updated_at, p.status, p.planned_end, drp, random.Random(qseed.getrandbits(64)))
+        rec = _project(
+            world, p, p.updated_at, p.status, p.planned_end, drp, random.Random(qseed.getrandbits(64))
+        )
         put("projects", first, rec)
     current = [i for i in world.installations if i.out_date is None or i.out_date >= world.start]
     moved_out = {old.device_sn for _, old, _ in world.moves}
@@ -193,8 +205,15 @@ def gen_construction(world: World, landing: Landing, truth: Truth, profile: Prof
         if inst.device_sn in moved_in:
             continue
         out_date = inst.out_date if inst.device_sn not in moved_out else None
-        rec = _device(world, inst, inst.updated_at, out_date, drd, random.Random(qseed.getrandbits(64)),
-                      has_code[inst.device_sn])
+        rec = _device(
+            world,
+            inst,
+            inst.updated_at,
+            out_date,
+            drd,
+            random.Random(qseed.getrandbits(64)),
+            has_code[inst.device_sn],
+        )
         put("devices", first, rec)
     # project changes during the window
     for p in world.projects:
@@ -206,28 +225,71 @@ def gen_construction(world: World, landing: Landing, truth: Truth, profile: Prof
                     planned = planned + dt.timedelta(days=r.randint(30, 120))
                 else:
                     status = {"在建": "停工", "停工": "在建", "未开工": "在建", "竣工": "竣工"}[status]
-                put("projects", t, _project(world, p, t, status, planned, drp, random.Random(qseed.getrandbits(64))))
+                put(
+                    "projects",
+                    t,
+                    _project(world, p, t, status, planned, drp, random.Random(qseed.getrandbits(64))),
+                )
     # crane moves: the old installation ends, a new one (new deviceSn, selfNo, useRegNo) starts
     for t, old, new in world.moves:
-        put("devices", t, _device(world, old, t, old.out_date, drd, random.Random(qseed.getrandbits(64)),
-                                  has_code[old.device_sn]))
-        put("devices", new.updated_at, _device(world, new, new.updated_at, None, drd,
-                                               random.Random(qseed.getrandbits(64)), has_code[new.device_sn]))
+        put(
+            "devices",
+            t,
+            _device(
+                world,
+                old,
+                t,
+                old.out_date,
+                drd,
+                random.Random(qseed.getrandbits(64)),
+                has_code[old.device_sn],
+            ),
+        )
+        put(
+            "devices",
+            new.updated_at,
+            _device(
+                world,
+                new,
+                new.updated_at,
+                None,
+                drd,
+                random.Random(qseed.getrandbits(64)),
+                has_code[new.device_sn],
+            ),
+        )
     # alarms
     seq = 0
     per_day = 2.5
     for d in range(world.days):
         day_start = world.t0 + dt.timedelta(days=d)
         active = [
-            i for i in world.installations
+            i
+            for i in world.installations
             if i.in_date <= day_start.date() and (i.out_date is None or i.out_date > day_start.date())
         ]
         for _ in range(round(len(active) * per_day)):
             inst = r.choice(active)
-            t = day_start + dt.timedelta(seconds=r.randint(6 * 3600, 19 * 3600))
+            if r.random() < 0.85:
+                t = day_start + dt.timedelta(seconds=r.randint(6 * 3600, 19 * 3600))
+            else:
+                t = day_start + dt.timedelta(seconds=r.randint(0, 86399))
             seq += 1
             aid = f"TA{t:%Y%m%d}{seq:07d}"
             put("alarms", t, _alarm(world, aid, inst, t, dra, random.Random(qseed.getrandbits(64))))
+        if d == world.days - 1 and active:
+            # the platform is busy in the last hour: a few alarms always land in it
+            for _ in range(3 + round(len(active) * 0.02)):
+                inst = r.choice(active)
+                t = day_start + dt.timedelta(hours=23, seconds=r.randint(0, 3000))
+                seq += 1
+                put(
+                    "alarms",
+                    t,
+                    _alarm(
+                        world, f"TA{t:%Y%m%d}{seq:07d}", inst, t, dra, random.Random(qseed.getrandbits(64))
+                    ),
+                )
     counts = {"construction.project": 0, "construction.device": 0, "construction.alarm": 0}
     frr = rng(world.seed, "construction-files", profile.name)
     for h in range(n_hours):
@@ -244,8 +306,15 @@ def gen_construction(world: World, landing: Landing, truth: Truth, profile: Prof
             inv = [drl.hit(line_r, "invalid_json", None) for _ in recs]
             cut_seed = frr.getrandbits(32)
 
-            def render(corrected: bool, recs=recs, rel=rel, inv=inv, truncated=truncated, growing=growing,
-                       cut_seed=cut_seed):
+            def render(
+                corrected: bool,
+                recs=recs,
+                rel=rel,
+                inv=inv,
+                truncated=truncated,
+                growing=growing,
+                cut_seed=cut_seed,
+            ):
                 lines, rows = [], []
                 cr = random.Random(cut_seed)
                 for i, rec in enumerate(recs):

@@ -80,8 +80,9 @@ def simulate(
         start = dt.date.today() - dt.timedelta(days=days)
     prof = profile if isinstance(profile, Profile) else Profile.named(profile, overrides)
     if isinstance(profile, Profile) and overrides:
-        prof = Profile(prof.name, {**prof.rates, **overrides}, prof.rate_limit_rps, prof.slow_delay_s,
-                       prof.retry_after_s)
+        prof = Profile(
+            prof.name, {**prof.rates, **overrides}, prof.rate_limit_rps, prof.slow_delay_s, prof.retry_after_s
+        )
     landing_dir.mkdir(parents=True, exist_ok=True)
     world_dir.mkdir(parents=True, exist_ok=True)
     prof.save(world_dir / "profile.json")

@@ -34,13 +34,19 @@ def gen_credit(world: World, world_dir: Path, truth: Truth, profile: Profile) ->
         base_t = e.listed_seen
         removed_t = None
         if e.removed:
-            removed_t = dt.datetime.combine(e.removed, dt.time(10)) + dt.timedelta(seconds=r.randint(0, 20000))
-        comes_back = dr.hit(r, "entry_removed", None, eligible=e.removed is not None)
+            removed_t = dt.datetime.combine(e.removed, dt.time(10)) + dt.timedelta(
+                seconds=r.randint(0, 20000)
+            )
+        comes_back = dr.hit(
+            r, "entry_removed", None, eligible=removed_t is not None and removed_t < world.t_end
+        )
         if base_t < world.t_end:
             versions.append((base_t, False, {"zt": "有效", "ycrq": None}, []))
         if removed_t is not None and removed_t < world.t_end:
             if comes_back:
-                versions.append((removed_t, False, {"zt": "已移出", "ycrq": e.removed.isoformat()}, ["entry_removed"]))
+                versions.append(
+                    (removed_t, False, {"zt": "已移出", "ycrq": e.removed.isoformat()}, ["entry_removed"])
+                )
             else:
                 versions.append((removed_t, True, None, []))
         # only versions a poller could see during the window
@@ -91,14 +97,19 @@ def gen_credit(world: World, world_dir: Path, truth: Truth, profile: Profile) ->
             if dr.hit(qrr, "required_missing", q):
                 rec["ztmc" if qrr.random() < 0.7 else "id"] = ""
             out.append((t, e.id, False, rec))
-            truth.add("credit.dishonest_entry", "api:" + ENDPOINT, None, None, rec["id"], rec["gxsj"], q, ments)
+            truth.add(
+                "credit.dishonest_entry", "api:" + ENDPOINT, None, None, rec["id"], rec["gxsj"], q, ments
+            )
             n += 1
     out.sort(key=lambda x: (x[0], x[1]))
     p = api / "credit_dishonest.jsonl"
     with p.open("w", encoding="utf-8") as f:
         for t, uid, deleted, rec in out:
             f.write(
-                json.dumps({"visible_at": fmt_dt(t), "uid": uid, "deleted": deleted, "record": rec}, ensure_ascii=False)
+                json.dumps(
+                    {"visible_at": fmt_dt(t), "uid": uid, "deleted": deleted, "record": rec},
+                    ensure_ascii=False,
+                )
             )
             f.write("\n")
     return {"counts": {"credit.dishonest_entry": n}, "files": {"credit.dishonest_entry": p}}

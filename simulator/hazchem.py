@@ -121,8 +121,13 @@ def _qyxx_updates(world: World) -> dict[str, list[dt.datetime]]:
 
 
 def _qyxx_record(
-    world: World, e: Enterprise, day_end: dt.datetime, delivered: dt.datetime, updates: list[dt.datetime],
-    dr: Drawer, profile_seed: int
+    world: World,
+    e: Enterprise,
+    day_end: dt.datetime,
+    delivered: dt.datetime,
+    updates: list[dt.datetime],
+    dr: Drawer,
+    profile_seed: int,
 ) -> tuple[list, list[str], list]:
     r = random.Random(f"{profile_seed}|qyxx|{e.id}")
     done = [t for t in updates if t < day_end]
@@ -178,7 +183,9 @@ def _qyxx_record(
     return row, q, [("enterprise", "enterprise", e.id, mq)]
 
 
-def gen_qyxx(world: World, landing: Landing, truth: Truth, profile: Profile, last_possible: dt.datetime) -> int:
+def gen_qyxx(
+    world: World, landing: Landing, truth: Truth, profile: Profile, last_possible: dt.datetime
+) -> int:
     hc = [e for e in world.enterprises if e.category == "hazchem"]
     updates = _qyxx_updates(world)
     fr = rng(world.seed, "qyxx-files", profile.name)
@@ -192,12 +199,16 @@ def gen_qyxx(world: World, landing: Landing, truth: Truth, profile: Profile, las
         enc = "utf-8-sig" if fdr.hit(fr, "encoding_utf8_bom", fq) else "gb18030"
         rel = f"hazchem/{day:%Y%m%d}/QYXX_{day:%Y%m%d}.csv"
 
-        def render(corrected: bool, day_end=day_end, delivered=delivered, enc=enc, fq=fq) -> tuple[bytes, list]:
+        def render(
+            corrected: bool, day_end=day_end, delivered=delivered, enc=enc, fq=fq
+        ) -> tuple[bytes, list]:
             stats = truth.stats if not corrected else _Sink()
             dr = Drawer(profile, stats, "hazchem.enterprise")
             rows, out = [], []
             for e in hc:
-                row, q, ments = _qyxx_record(world, e, day_end, delivered, updates.get(e.id, []), dr, world.seed)
+                row, q, ments = _qyxx_record(
+                    world, e, day_end, delivered, updates.get(e.id, []), dr, world.seed
+                )
                 if corrected and strip_errors(q + ments[0][3]) != q + ments[0][3]:
                     # corrected export: re-render without the damage (clean values)
                     row, q, ments = _qyxx_record(
@@ -273,7 +284,8 @@ def build_waybills(world: World) -> list[Waybill]:
     shippers = [
         e
         for e in world.enterprises
-        if (e.category == "hazchem" and set(e.hc_types) & {"生产", "储存", "经营"}) or e.category == "hazchem_out"
+        if (e.category == "hazchem" and set(e.hc_types) & {"生产", "储存", "经营"})
+        or e.category == "hazchem_out"
     ]
     local_carriers = [c for c in world.carriers if c.taicang and c.id in world.drivers_of]
     out_carriers = [c for c in world.carriers if not c.taicang and c.id in world.drivers_of]
@@ -329,8 +341,14 @@ def build_waybills(world: World) -> list[Waybill]:
 
 
 def _dzyd_row(
-    world: World, wb: Waybill, state_t: dt.datetime, status: str, delivered: dt.datetime, dr: Drawer,
-    r: random.Random, corrected: bool
+    world: World,
+    wb: Waybill,
+    state_t: dt.datetime,
+    status: str,
+    delivered: dt.datetime,
+    dr: Drawer,
+    r: random.Random,
+    corrected: bool,
 ) -> tuple[list, list[str], list]:
     q: list[str] = []
     ments = []
@@ -446,8 +464,12 @@ def _dzyd_row(
 
 
 def gen_dzyd(
-    world: World, waybills: list[Waybill], landing: Landing, truth: Truth, profile: Profile,
-    last_possible: dt.datetime
+    world: World,
+    waybills: list[Waybill],
+    landing: Landing,
+    truth: Truth,
+    profile: Profile,
+    last_possible: dt.datetime,
 ) -> int:
     by_day: dict[int, list[tuple[Waybill, list[tuple[dt.datetime, str]]]]] = {}
     for wb in waybills:
@@ -472,7 +494,9 @@ def gen_dzyd(
         items = sorted(by_day.get(d, []), key=lambda x: x[1][-1][0])
         rel = f"hazchem/{day:%Y%m%d}/DZYD_{day:%Y%m%d}.csv"
 
-        def render(corrected: bool, items=items, delivered=delivered, enc=enc, fq=fq, d=d) -> tuple[bytes, list]:
+        def render(
+            corrected: bool, items=items, delivered=delivered, enc=enc, fq=fq, d=d
+        ) -> tuple[bytes, list]:
             stats = truth.stats if not corrected else _Sink()
             dr = Drawer(profile, stats, "hazchem.waybill")
             r = rng(world.seed, "dzyd-rows", profile.name, d)

@@ -28,9 +28,7 @@ def uscc_check_char(first17: str) -> str:
 
 def uscc_valid(code: str) -> bool:
     code = norm_code(code)
-    return (
-        len(code) == 18 and all(c in USCC_CHARS for c in code) and uscc_check_char(code[:17]) == code[17]
-    )
+    return len(code) == 18 and all(c in USCC_CHARS for c in code) and uscc_check_char(code[:17]) == code[17]
 
 
 # --- GB 11714-1997 organization code -----------------------------------------

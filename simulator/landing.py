@@ -22,7 +22,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from .profile import QUIRKS, QUARANTINE, READER_REJECT, Profile
+from .profile import QUARANTINE, QUIRKS, READER_REJECT, Profile
 from .truth import Drawer, Truth
 
 Rows = list[tuple[str, int | None, str | None, list[str], list]]
@@ -41,7 +41,9 @@ def _epoch(t: dt.datetime) -> int:
 
 
 class Landing:
-    def __init__(self, landing_dir: Path, world_dir: Path, truth: Truth, profile: Profile, rng: random.Random):
+    def __init__(
+        self, landing_dir: Path, world_dir: Path, truth: Truth, profile: Profile, rng: random.Random
+    ):
         self.root = landing_dir
         self.world = world_dir
         self.truth = truth
@@ -183,7 +185,9 @@ class Landing:
         self.truth.close_delivery(len(self.truth.deliveries))
         self._write(mrel, b"", when)
 
-    def extra_file(self, rel: str, data: bytes, *, group: str, data_date: dt.date, when: dt.datetime, kind: str):
+    def extra_file(
+        self, rel: str, data: bytes, *, group: str, data_date: dt.date, when: dt.datetime, kind: str
+    ):
         """A file that is not a record carrier (Office lock file)."""
         self.truth.new_delivery(
             channel="file",

@@ -81,9 +81,19 @@ _Q = [
     Quirk("duplicate_in_file", "record", ACCEPT, None, "same waybill twice in one file (earlier state)"),
     Quirk("town_alias", "record", ACCEPT, None, "town alias 港区 / 新区 / 城厢"),
     Quirk("town_unknown", "record", QUARANTINE, "town_unknown", "town not in the list nor an alias"),
-    Quirk("coords_swapped", "record", WARN, "coords_swapped", "lat/lng swapped (inside the box when swapped back)"),
-    Quirk("coords_out_of_box", "record", QUARANTINE, "coords_out_of_box", "coordinates outside the Taicang box"),
-    Quirk("date_in_future", "record", QUARANTINE, "date_in_future", "update / inspection date after delivery"),
+    Quirk(
+        "coords_swapped",
+        "record",
+        WARN,
+        "coords_swapped",
+        "lat/lng swapped (inside the box when swapped back)",
+    ),
+    Quirk(
+        "coords_out_of_box", "record", QUARANTINE, "coords_out_of_box", "coordinates outside the Taicang box"
+    ),
+    Quirk(
+        "date_in_future", "record", QUARANTINE, "date_in_future", "update / inspection date after delivery"
+    ),
     Quirk("end_before_start", "record", QUARANTINE, "end_before_start", "end earlier than start"),
     Quirk("required_missing", "record", QUARANTINE, "required_missing", "key or required field empty"),
     Quirk("code_unknown", "record", QUARANTINE, "code_unknown", "value outside its code list"),
@@ -99,7 +109,9 @@ _Q = [
     Quirk("date_text_dot", "record", ACCEPT, None, "D: date as text 2026.3.5"),
     Quirk("date_text_cn", "record", ACCEPT, None, "D: date as text 2026年3月5日"),
     Quirk("date_excel_serial", "record", ACCEPT, None, "D: date as Excel serial number"),
-    Quirk("reg_code_numeric", "record", QUARANTINE, "reg_code_format", "D: 注册代码 numeric cell, digits lost"),
+    Quirk(
+        "reg_code_numeric", "record", QUARANTINE, "reg_code_format", "D: 注册代码 numeric cell, digits lost"
+    ),
     # --- JSONL lines -------------------------------------------------------------------------
     Quirk("invalid_json", "line", READER_REJECT, "invalid_json", "C: vendor-bug line that is not JSON"),
     # --- structural (XLSX) ---------------------------------------------------------------------
@@ -107,7 +119,9 @@ _Q = [
     Quirk("xlsx_lock_file", "file", STRUCTURAL, None, "D: ~$ Office lock file beside the workbook"),
     # --- file-level delivery --------------------------------------------------------------------
     Quirk("encoding_utf8_bom", "file", DELIVERY, None, "A: UTF-8 with BOM instead of GB18030"),
-    Quirk("truncated_line", "file", READER_REJECT, "truncated_line", "C: finished file whose last line is cut"),
+    Quirk(
+        "truncated_line", "file", READER_REJECT, "truncated_line", "C: finished file whose last line is cut"
+    ),
     Quirk("growing_file", "file", DELIVERY, None, "C: last hour's file still being written"),
     Quirk("ok_marker_pending", "file", DELIVERY, None, "A: last day's DZYD without its .ok yet"),
     Quirk("redelivery_identical", "file", DELIVERY, None, "same file (same bytes) dropped again later"),

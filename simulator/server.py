@@ -164,8 +164,15 @@ class SimServer:
         self._now = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
 
     # ---- faults ----------------------------------------------------------------------------
-    def script(self, path_prefix: str, kind: str, *, times: int = 1, retry_after: int | None = None,
-               delay: float | None = None) -> None:
+    def script(
+        self,
+        path_prefix: str,
+        kind: str,
+        *,
+        times: int = 1,
+        retry_after: int | None = None,
+        delay: float | None = None,
+    ) -> None:
         """Queue ``times`` faults for the next requests whose path starts with path_prefix.
         kind: "429" (with Retry-After), "502", "503", "slow", "overlap", "401"."""
         if kind not in ("429", "502", "503", "slow", "overlap", "401"):
@@ -222,6 +229,7 @@ def serve(world_dir: Path, *, host: str = "127.0.0.1", port: int = 0, faults: bo
 class _Handler(BaseHTTPRequestHandler):
     sim: SimServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     server_version = "nginx"
     sys_version = ""
 
@@ -280,8 +288,12 @@ class _Handler(BaseHTTPRequestHandler):
             elif sim._draw("api_503"):
                 kind = "503"
         if kind == "502":
-            self._send(502, b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
-                       b"</h1></center><hr><center>nginx</center></body></html>", "text/html")
+            self._send(
+                502,
+                b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
+                b"</h1></center><hr><center>nginx</center></body></html>",
+                "text/html",
+            )
             return
         if kind == "503":
             if err:
@@ -380,4 +392,6 @@ class _Handler(BaseHTTPRequestHandler):
         page, size = pg
         items = self.sim.credit.view(now)
         off = (page - 1) * size
-        self._json(200, {"success": True, "result": {"records": items[off : off + size], "totalCount": len(items)}})
+        self._json(
+            200, {"success": True, "result": {"records": items[off : off + size], "totalCount": len(items)}}
+        )

@@ -5,11 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
-import re
 import zipfile
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from . import reference as ref
 from .landing import ERROR_QUIRKS, Landing
@@ -51,7 +47,6 @@ INSPECTION_HEADER = ["报告编号", "注册代码", "检验类别", "检验日�
 NCOL = 15
 COLS = "ABCDEFGHIJKLMNO"
 DATE_GROUP = ["date_text_dot", "date_text_cn", "date_excel_serial"]
-FIXED_TS = "2000-01-01T00:00:00Z"
 
 
 def snapshot_dates(world: World) -> list[dt.date]:
@@ -81,29 +76,14 @@ def _reg_numeric(code: str) -> float:
     return float(f"{float(code):.15g}")
 
 
-def deterministic_xlsx(data: bytes) -> bytes:
-    """Re-pack an openpyxl workbook with fixed zip timestamps and document dates."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(
-                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
-                    rb"\g<1>" + FIXED_TS.encode() + rb"\g<2>",
-                    content,
-                )
-            zi = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o600 << 16
-            dst.writestr(zi, content)
-    return out.getvalue()
-
-
 def lock_file_bytes(user: str = "zhangwei") -> bytes:
     u = user.encode("ascii")
-    return bytes([len(u)]) + u.ljust(53, b" ") + bytes([len(user), 0]) + user.encode("utf-16-le").ljust(108, b" ")
+    return (
+        bytes([len(u)])
+        + u.ljust(53, b" ")
+        + bytes([len(user), 0])
+        + user.encode("utf-16-le").ljust(108, b" ")
+    )
 
 
 class _Item:
@@ -113,8 +93,17 @@ class _Item:
         self.clean, self.delivered, self.quirks, self.mentions = clean, delivered, quirks, mentions
 
 
-def _ledger_item(world: World, eq: Equipment, reg: Registration, status: str, s_dt: dt.datetime, delivered,
-                 dr: Drawer, r: random.Random, extra: list[str]) -> _Item:
+def _ledger_item(
+    world: World,
+    eq: Equipment,
+    reg: Registration,
+    status: str,
+    s_dt: dt.datetime,
+    delivered,
+    dr: Drawer,
+    r: random.Random,
+    extra: list[str],
+) -> _Item:
     v = eq.variety
     unit = world.ent_by_id[reg.use_unit_id]
     last, nxt = eq.last_insp, eq.next_insp
@@ -159,8 +148,17 @@ def _ledger_item(world: World, eq: Equipment, reg: Registration, status: str, s_
     return _Item(clean, row, q, ments)
 
 
-def _inspection_item(eq: Equipment, idx: int, reg: Registration, when: dt.date, nxt: dt.date, conclusion: str,
-                     delivered, dr: Drawer, r: random.Random) -> _Item:
+def _inspection_item(
+    eq: Equipment,
+    idx: int,
+    reg: Registration,
+    when: dt.date,
+    nxt: dt.date,
+    conclusion: str,
+    delivered,
+    dr: Drawer,
+    r: random.Random,
+) -> _Item:
     kind = "定期检验" if r.random() < 0.9 else ("首次检验" if r.random() < 0.5 else "监督检验")
     report = f"SZ{when:%y%m%d}{eq.variety[0][0]}{idx:07d}"
     body = ref.INSPECTION_BODIES[idx % len(ref.INSPECTION_BODIES)]
@@ -208,8 +206,11 @@ def gen_special_equipment(world: World, landing: Landing, truth: Truth, profile:
             ledger.append(_ledger_item(world, eq, reg, status, s_dt, delivered, drl, r, []))
             cont.append(drl.hit(r, "xlsx_continuation_row", None))
             if older and drl.hit(r, "reregistered_duplicate", None):
-                ledger.append(_ledger_item(world, eq, older[-1], "注销", s_dt, delivered, drl, r,
-                                           ["reregistered_duplicate"]))
+                ledger.append(
+                    _ledger_item(
+                        world, eq, older[-1], "注销", s_dt, delivered, drl, r, ["reregistered_duplicate"]
+                    )
+                )
                 cont.append(False)
         insp: list[_Item] = []
         for idx, eq in enumerate(world.equipment):
@@ -219,12 +220,25 @@ def gen_special_equipment(world: World, landing: Landing, truth: Truth, profile:
             if reg is None:
                 continue
             r = random.Random(qr.getrandbits(64))
-            insp.append(_inspection_item(eq, idx, reg, eq.last_insp, eq.next_insp, eq.conclusion, delivered, dri, r))
+            insp.append(
+                _inspection_item(eq, idx, reg, eq.last_insp, eq.next_insp, eq.conclusion, delivered, dri, r)
+            )
             if r.random() < 0.2:
                 interval = eq.next_insp - eq.last_insp
                 prev = eq.last_insp - interval
-                insp.append(_inspection_item(eq, idx + 10_000_000, reg, prev, eq.last_insp,
-                                             "合格" if eq.variety[0][0] in "345" else "符合要求", delivered, dri, r))
+                insp.append(
+                    _inspection_item(
+                        eq,
+                        idx + 10_000_000,
+                        reg,
+                        prev,
+                        eq.last_insp,
+                        "合格" if eq.variety[0][0] in "345" else "符合要求",
+                        delivered,
+                        dri,
+                        r,
+                    )
+                )
         rel = f"special_equipment/特种设备台账_{s:%Y%m%d}.xlsx"
 
         def render(corrected: bool, ledger=ledger, cont=cont, insp=insp, s=s):
@@ -260,43 +274,182 @@ def _is_err(item: _Item) -> bool:
     )
 
 
+class _Sheet:
+    """Minimal SpreadsheetML sheet writer (shared strings, date style, merged cells).
+
+    Hand-written because openpyxl's pure-Python writer needs ~20 µs per cell; the
+    result is an ordinary XLSX that openpyxl, pandas and Excel read."""
+
+    def __init__(self, sst: dict[str, int]):
+        self.sst = sst
+        self.rows: list[str] = []
+        self.merges: list[str] = []
+        self.n = 0
+
+    def append(self, values: list) -> int:
+        self.n += 1
+        r = self.n
+        cells = []
+        for i, v in enumerate(values):
+            if v is None or v == "":
+                continue
+            ref_ = f"{COLS[i] if i < 26 else 'A' + COLS[i - 26]}{r}"
+            if isinstance(v, str):
+                idx = self.sst.get(v)
+                if idx is None:
+                    idx = self.sst[v] = len(self.sst)
+                cells.append(f'<c r="{ref_}" t="s"><v>{idx}</v></c>')
+            elif isinstance(v, bool):
+                cells.append(f'<c r="{ref_}" t="b"><v>{int(v)}</v></c>')
+            elif isinstance(v, dt.date):
+                cells.append(f'<c r="{ref_}" s="1"><v>{excel_serial(v)}</v></c>')
+            elif isinstance(v, float):
+                cells.append(f'<c r="{ref_}"><v>{v!r}</v></c>')
+            else:
+                cells.append(f'<c r="{ref_}"><v>{v}</v></c>')
+        self.rows.append(f'<row r="{r}">{"".join(cells)}</row>')
+        return r
+
+    def xml(self) -> str:
+        merges = ""
+        if self.merges:
+            merges = (
+                f'<mergeCells count="{len(self.merges)}">'
+                + "".join(f'<mergeCell ref="{m}"/>' for m in self.merges)
+                + "</mergeCells>"
+            )
+        return (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f"<sheetData>{''.join(self.rows)}</sheetData>{merges}</worksheet>"
+        )
+
+
+def _esc(s: str) -> str:
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "".join(c for c in s if c >= " " or c in "\t\n\r")
+
+
+_CT = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet2.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '<Override PartName="/xl/sharedStrings.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+    '<Override PartName="/xl/styles.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+    '<Override PartName="/docProps/core.xml" '
+    'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+    '<Override PartName="/docProps/app.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
+    "</Types>"
+)
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+    'officeDocument" Target="xl/workbook.xml"/>'
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
+    'core-properties" Target="docProps/core.xml"/>'
+    '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+    'extended-properties" Target="docProps/app.xml"/>'
+    "</Relationships>"
+)
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_WB_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+    f'<Relationship Id="rId2" Type="{_REL}/worksheet" Target="worksheets/sheet2.xml"/>'
+    f'<Relationship Id="rId3" Type="{_REL}/styles" Target="styles.xml"/>'
+    f'<Relationship Id="rId4" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+    "</Relationships>"
+)
+_WB = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    "<sheets>"
+    f'<sheet name="{LEDGER_SHEET}" sheetId="1" r:id="rId1"/>'
+    f'<sheet name="{INSPECTION_SHEET}" sheetId="2" r:id="rId2"/>'
+    "</sheets></workbook>"
+)
+_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>'
+    '<fonts count="1"><font><sz val="11"/><name val="宋体"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="常规" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+_CORE = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+    "<dc:creator>特种设备安全监管平台</dc:creator>"
+    '<dcterms:created xsi:type="dcterms:W3CDTF">{ts}</dcterms:created>'
+    '<dcterms:modified xsi:type="dcterms:W3CDTF">{ts}</dcterms:modified>'
+    "</cp:coreProperties>"
+)
+_APP = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+    "<Application>Microsoft Excel</Application></Properties>"
+)
+
+
+def _zip(parts: dict[str, str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in parts.items():
+            zi = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o600 << 16
+            z.writestr(zi, text.encode("utf-8"))
+    return out.getvalue()
+
+
 def _workbook(s: dt.date, ledger: list[_Item], cont: list[bool], insp: list[_Item], corrected: bool):
-    wb = Workbook(write_only=True)
-    wb.properties.creator = "特种设备安全监管平台"
-    ws = wb.create_sheet(LEDGER_SHEET)
+    sst: dict[str, int] = {}
+    ws = _Sheet(sst)
     rows: list[tuple] = []
     title = f"太仓市特种设备台账（截至{s.year}年{s.month}月{s.day}日）"
-    ws.append([title] + [None] * (NCOL - 1))
-    ws.merged_cells.add(f"A1:{COLS[NCOL - 1]}1")
+    ws.append([title])
+    ws.merges.append(f"A1:{COLS[NCOL - 1]}1")
     l1: list = []
     col = 0
     for name, width in LEVEL1:
         l1.append(name)
         l1.extend([None] * (width - 1))
         if width > 1:
-            ws.merged_cells.add(f"{COLS[col]}2:{COLS[col + width - 1]}2")
+            ws.merges.append(f"{COLS[col]}2:{COLS[col + width - 1]}2")
         else:
-            ws.merged_cells.add(f"{COLS[col]}2:{COLS[col]}3")
+            ws.merges.append(f"{COLS[col]}2:{COLS[col]}3")
         col += width
     ws.append(l1)
     ws.append(LEVEL2)
-    excel_row = 3
     seq = 0
     for item, blank in zip(ledger, cont, strict=True):
         seq += 1
-        excel_row += 1
         use_clean = corrected and _is_err(item)
         row = list(item.clean if use_clean else item.delivered)
         row[0] = seq
-        cells = []
-        for v in row:
-            if isinstance(v, dt.date):
-                c = WriteOnlyCell(ws, value=v)
-                c.number_format = "yyyy-mm-dd"
-                cells.append(c)
-            else:
-                cells.append(v)
-        ws.append(cells)
+        excel_row = ws.append(row)
         key = row[2]
         rows.append(
             (
@@ -309,38 +462,41 @@ def _workbook(s: dt.date, ledger: list[_Item], cont: list[bool], insp: list[_Ite
         )
         if blank:
             # blank continuation row: the 单位名称 cell is merged down into it
-            excel_row += 1
-            ws.append([None] * NCOL)
-            ws.merged_cells.add(f"G{excel_row - 1}:G{excel_row}")
-    excel_row += 1
-    ws.append([f"合计：{seq}台"] + [None] * (NCOL - 1))
-    ws.merged_cells.add(f"A{excel_row}:{COLS[NCOL - 1]}{excel_row}")
-    ws2 = wb.create_sheet(INSPECTION_SHEET)
+            r2 = ws.append([])
+            ws.merges.append(f"G{r2 - 1}:G{r2}")
+    last = ws.append([f"合计：{seq}台"])
+    ws.merges.append(f"A{last}:{COLS[NCOL - 1]}{last}")
+    ws2 = _Sheet(sst)
     ws2.append(INSPECTION_HEADER)
-    r2 = 1
     for item in insp:
-        r2 += 1
         use_clean = corrected and _is_err(item)
         row = list(item.clean if use_clean else item.delivered)
-        cells = []
-        for v in row:
-            if isinstance(v, dt.date):
-                c = WriteOnlyCell(ws2, value=v)
-                c.number_format = "yyyy-mm-dd"
-                cells.append(c)
-            else:
-                cells.append(v)
-        ws2.append(cells)
-        key = row[0]
+        r2 = ws2.append(row)
         rows.append(
             (
                 "special_equipment.inspection",
                 r2,
-                key,
+                row[0],
                 [] if use_clean else list(item.quirks),
                 [(a, b, c, []) for a, b, c, _ in item.mentions] if use_clean else item.mentions,
             )
         )
-    buf = io.BytesIO()
-    wb.save(buf)
-    return deterministic_xlsx(buf.getvalue()), rows
+    strings = "".join(f'<si><t xml:space="preserve">{_esc(k)}</t></si>' for k in sst)
+    sst_xml = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{len(sst)}" '
+        f'uniqueCount="{len(sst)}">{strings}</sst>'
+    )
+    parts = {
+        "[Content_Types].xml": _CT,
+        "_rels/.rels": _RELS,
+        "docProps/app.xml": _APP,
+        "docProps/core.xml": _CORE.replace("{ts}", f"{s:%Y-%m-%d}T08:00:00Z"),
+        "xl/workbook.xml": _WB,
+        "xl/_rels/workbook.xml.rels": _WB_RELS,
+        "xl/styles.xml": _STYLES,
+        "xl/sharedStrings.xml": sst_xml,
+        "xl/worksheets/sheet1.xml": ws.xml(),
+        "xl/worksheets/sheet2.xml": ws2.xml(),
+    }
+    return _zip(parts), rows

@@ -49,7 +49,9 @@ def _vehicle_versions(world: World) -> list[tuple[dt.datetime, object, dict]]:
     return out
 
 
-def gen_transport(world: World, waybills: list[Waybill], world_dir: Path, truth: Truth, profile: Profile) -> dict:
+def gen_transport(
+    world: World, waybills: list[Waybill], world_dir: Path, truth: Truth, profile: Profile
+) -> dict:
     api = world_dir / "api"
     api.mkdir(parents=True, exist_ok=True)
     counts = {"transport.vehicle": 0, "transport.alarm": 0}
@@ -90,7 +92,9 @@ def gen_transport(world: World, waybills: list[Waybill], world_dir: Path, truth:
             rec["gxsj"] = _future(r, visible)
         if dr.hit(r, "required_missing", q):
             rec["clid" if r.random() < 0.5 else "cphm"] = ""
-        lines.append(json.dumps({"visible_at": fmt_dt(visible), "uid": v.id, "record": rec}, ensure_ascii=False))
+        lines.append(
+            json.dumps({"visible_at": fmt_dt(visible), "uid": v.id, "record": rec}, ensure_ascii=False)
+        )
         truth.add(
             "transport.vehicle",
             "api:" + VEHICLES_ENDPOINT,
@@ -166,7 +170,9 @@ def gen_transport(world: World, waybills: list[Waybill], world_dir: Path, truth:
         }
         first_t = k + dt.timedelta(seconds=ar.randint(1, 120))
         states = []
-        resent = dra.hit(ar, "alarm_resent", None, eligible=handled)
+        handled_t = k + dt.timedelta(seconds=dur + h_after) if handled else None
+        # re-sent only when the handling happens inside the window (otherwise nobody sees it)
+        resent = dra.hit(ar, "alarm_resent", None, eligible=handled_t is not None and handled_t < world.t_end)
         if handled and resent:
             s1 = dict(base)
             if open_at_first:
@@ -174,7 +180,7 @@ def gen_transport(world: World, waybills: list[Waybill], world_dir: Path, truth:
             states.append((first_t, s1))
         if handled:
             s2 = dict(base, clzt=final_clzt)
-            states.append((k + dt.timedelta(seconds=dur + h_after), s2))
+            states.append((handled_t, s2))
         else:
             states.append((k + dt.timedelta(seconds=dur + ar.randint(1, 60)), dict(base)))
         states = [(t, s) for t, s in states if t < world.t_end]

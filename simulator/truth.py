@@ -188,11 +188,9 @@ class Truth:
 
         def table(rows: list[tuple], cols: list[str], types: dict[str, pa.DataType]) -> pa.Table:
             arrays = []
-            for i, c in enumerate(cols):
-                vals = [r[i] for r in rows]
-                if types.get(c) == pa.list_(pa.string()):
-                    vals = [list(v) for v in vals]
-                arrays.append(pa.array(vals, type=types.get(c, pa.string())))
+            columns = list(zip(*rows, strict=True)) if rows else [() for _ in cols]
+            for c, vals in zip(cols, columns, strict=True):
+                arrays.append(pa.array(list(vals), type=types.get(c, pa.string())))
             return pa.table(arrays, names=cols)
 
         lst = pa.list_(pa.string())
@@ -209,7 +207,11 @@ class Truth:
         out["rows"] = p
         p = truth_dir / "mentions.parquet"
         pq.write_table(
-            table(self.mentions, MENTION_COLS, {"delivery_id": pa.int64(), "record_number": pa.int64(), "quirks": lst}),
+            table(
+                self.mentions,
+                MENTION_COLS,
+                {"delivery_id": pa.int64(), "record_number": pa.int64(), "quirks": lst},
+            ),
             p,
         )
         out["mentions"] = p

@@ -28,7 +28,7 @@ def ent_name(dr: Drawer, r: random.Random, ent: Enterprise, t: dt.datetime, out:
     renamed = bool(ent.renamed_from and ent.rename_date and t >= ent.rename_date)
     if dr.hit(r, "name_old", out, eligible=renamed):
         base = ent.renamed_from or base
-    q = dr.pick(r, NAME_GROUP if not ent.category == "institution" else NAME_GROUP[1:2], out)
+    q = dr.pick(r, NAME_GROUP if ent.category != "institution" else NAME_GROUP[1:2], out)
     if q == "name_short":
         base = ent.short
     elif q == "name_prefix_variant":
@@ -133,7 +133,9 @@ def town_variant(dr: Drawer, r: random.Random, town: str, out: list[str]) -> str
     return town
 
 
-def coords_variant(dr: Drawer, r: random.Random, lon: float, lat: float, out: list[str]) -> tuple[float, float]:
+def coords_variant(
+    dr: Drawer, r: random.Random, lon: float, lat: float, out: list[str]
+) -> tuple[float, float]:
     q = dr.pick(r, ["coords_swapped", "coords_out_of_box"], out)
     if q == "coords_swapped":
         return lat, lon

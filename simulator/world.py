@@ -198,7 +198,11 @@ class World:
 
     def blacklisted_at(self, ent_id: str, t: dt.datetime) -> bool:
         for e in self.entries:
-            if e.subject_id == ent_id and e.listed <= t.date() and (e.removed is None or e.removed > t.date()):
+            if (
+                e.subject_id == ent_id
+                and e.listed <= t.date()
+                and (e.removed is None or e.removed > t.date())
+            ):
                 return True
         return False
 
@@ -209,7 +213,9 @@ def _serial5(n: int) -> str:
         return f"{n:05d}"
     n -= 100000
     letters = "ABCDEFGHJKLMNPQRTUWXY"
-    return letters[(n // 10000) % 21] + f"{n % 10000:04d}" if n < 210000 else letters[n % 21] + f"{n % 9999:04d}"
+    return (
+        letters[(n // 10000) % 21] + f"{n % 10000:04d}" if n < 210000 else letters[n % 21] + f"{n % 9999:04d}"
+    )
 
 
 def _n(base: float, scale: float, minimum: int = 1) -> int:
@@ -239,10 +245,9 @@ def _address(r: random.Random, town: str | None, prefix: str = "太仓市") -> s
 
 
 def _out_address(r: random.Random, name: str) -> str:
-    for prefix, city in (("苏州工业园区", "苏州工业园区"), ("苏州", "苏州市吴中区"), ("上海", "上海市嘉定区")):
-        if name.startswith(prefix):
-            break
-    else:
+    cities = (("苏州工业园区", "苏州工业园区"), ("苏州", "苏州市吴中区"), ("上海", "上海市嘉定区"))
+    city = next((c for p, c in cities if name.startswith(p)), None)
+    if city is None:
         city = r.choice(["苏州市相城区", "常熟市", "昆山市", "南京市江北新区"])
     return f"{city}{r.choice(ref.STREETS)}{r.randint(1, 500)}号"
 
@@ -303,7 +308,9 @@ def build_world(seed: int, scale: float, start: dt.date, days: int) -> World:
     used_org: set[str] = set()
     ents: list[Enterprise] = []
 
-    def new_ent(category: str, industries: list[str], taicang: bool = True, town: str | None = None) -> Enterprise:
+    def new_ent(
+        category: str, industries: list[str], taicang: bool = True, town: str | None = None
+    ) -> Enterprise:
         name, short, trade = names.make(industries, taicang)
         new_style = r.random() < 0.5
         while True:
@@ -585,7 +592,9 @@ def build_world(seed: int, scale: float, start: dt.date, days: int) -> World:
         equipment.append(eq)
         return eq
 
-    use_units = [e for e in ents if e.category in ("property", "manufacturing", "institution", "hazchem", "owner")]
+    use_units = [
+        e for e in ents if e.category in ("property", "manufacturing", "institution", "hazchem", "owner")
+    ]
     uu_w = list(itertools.accumulate(3.0 if e.category == "property" else 1.0 for e in use_units))
     n_cranes = _n(800, scale, 4)
     n_se = max(_n(15000, scale, 20) - n_cranes, 10)
@@ -606,7 +615,9 @@ def build_world(seed: int, scale: float, start: dt.date, days: int) -> World:
                 rd,
                 uu.id,
                 r.choices(["在用", "停用", "报废", "注销"], [0.93, 0.04, 0.02, 0.01])[0],
-                f"{r.randint(1, 30)}#{'梯' if v[0][0] == '3' else ''}" if v[0][0] == "3" else f"{v[0][0]}-{i % 97}",
+                f"{r.randint(1, 30)}#{'梯' if v[0][0] == '3' else ''}"
+                if v[0][0] == "3"
+                else f"{v[0][0]}-{i % 97}",
                 _address(r, town) + ("" if r.random() < 0.5 else f"{r.randint(1, 30)}幢"),
                 town,
             )
@@ -619,8 +630,16 @@ def build_world(seed: int, scale: float, start: dt.date, days: int) -> World:
                 old.status = "注销"
                 uu2 = r.choices(use_units, cum_weights=uu_w)[0]
                 eq.registrations.append(
-                    Registration(reg_code(v[0], rd2), use_cert(v, rd2), rd2, uu2.id, "在用", old.internal_no,
-                                 old.address, old.town)
+                    Registration(
+                        reg_code(v[0], rd2),
+                        use_cert(v, rd2),
+                        rd2,
+                        uu2.id,
+                        "在用",
+                        old.internal_no,
+                        old.address,
+                        old.town,
+                    )
                 )
     # --- construction: projects, cranes & hoists, installations -------------------------------
     contractors = [e for e in ents if e.category == "construction"]
@@ -632,7 +651,9 @@ def build_world(seed: int, scale: float, start: dt.date, days: int) -> World:
         town = r.choice(ref.TOWNS)
         owner = r.choice(owners)
         st = start - dt.timedelta(days=r.randint(10, 900))
-        kind = r.choice(["商品房项目", "厂房新建工程", "道路改造工程", "安置房项目", "技改项目", "学校扩建工程"])
+        kind = r.choice(
+            ["商品房项目", "厂房新建工程", "道路改造工程", "安置房项目", "技改项目", "学校扩建工程"]
+        )
         if owner.category == "hazchem":
             name = f"{owner.name.replace('有限公司', '').replace('有限责任公司', '')}{kind}"
         else:
@@ -680,8 +701,16 @@ def build_world(seed: int, scale: float, start: dt.date, days: int) -> World:
         contractor = p.contractor_id
         town = p.town
         eq.registrations.append(
-            Registration(reg_code(eq.variety[0], when), use_cert(eq.variety, when), when, contractor, "在用",
-                         self_no(p.code, crane), p.address, town)
+            Registration(
+                reg_code(eq.variety[0], when),
+                use_cert(eq.variety, when),
+                when,
+                contractor,
+                "在用",
+                self_no(p.code, crane),
+                p.address,
+                town,
+            )
         )
         inst = Installation(
             device_sn=device_sn("TC" if crane else "SC"),
@@ -724,8 +753,16 @@ def build_world(seed: int, scale: float, start: dt.date, days: int) -> World:
             # idle in the lessor's yard: registered but 停用
             rd = start - dt.timedelta(days=r.randint(30, 500))
             eq.registrations.append(
-                Registration(reg_code(v[0], rd), use_cert(v, rd), rd, lessor.id, "停用", "1#", lessor.address,
-                             lessor.town or "城厢镇")
+                Registration(
+                    reg_code(v[0], rd),
+                    use_cert(v, rd),
+                    rd,
+                    lessor.id,
+                    "停用",
+                    "1#",
+                    lessor.address,
+                    lessor.town or "城厢镇",
+                )
             )
     # moves during the window: the crane leaves one project and is installed on another
     moves: list[tuple[dt.datetime, Installation, Installation]] = []
@@ -739,7 +776,9 @@ def build_world(seed: int, scale: float, start: dt.date, days: int) -> World:
             continue
         inst.out_date = when.date()
         old_reg = eq.registrations[inst.reg_index]
-        new = install(eq, r.choice(targets), when.date(), next(x for x in lessors if x.id == inst.property_unit_id))
+        new = install(
+            eq, r.choice(targets), when.date(), next(x for x in lessors if x.id == inst.property_unit_id)
+        )
         new.updated_at = when + dt.timedelta(minutes=r.randint(1, 50))
         moves.append((when, inst, new))
         old_reg.status = "注销"
@@ -776,9 +815,9 @@ def build_world(seed: int, scale: float, start: dt.date, days: int) -> World:
             listed = seen.date() - dt.timedelta(days=r.randint(0, 3))
         else:
             listed = start - dt.timedelta(days=r.randint(20, 1300))
-            seen = dt.datetime.combine(listed + dt.timedelta(days=r.randint(1, 10)), dt.time(9)) + dt.timedelta(
-                seconds=r.randint(0, 30000)
-            )
+            seen = dt.datetime.combine(
+                listed + dt.timedelta(days=r.randint(1, 10)), dt.time(9)
+            ) + dt.timedelta(seconds=r.randint(0, 30000))
         while True:
             ent = r.choice(pool)
             if ent.id not in listed_ents:
