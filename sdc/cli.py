@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -73,6 +74,8 @@ def demo(
     typer.echo(f"workspace: {settings.home} (fresh)")
     simulate_into(settings, days, seed, scale)
     typer.echo(f"simulated {days} day(s) of deliveries into {settings.landing_dir}")
+    # The simulator has finished writing: no need to wait out system C's quiet period.
+    os.environ.setdefault("SDC_LANDING_QUIET_SECONDS", "0")
     outcome = run_assets(settings)
     _print_run(outcome)
     typer.echo("\nrows per dataset:")
