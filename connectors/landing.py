@@ -171,10 +171,12 @@ def load_file(
         )
     status = str(ledger["status"])
     known.add(rel, _Seen(digest, after.st_mtime_ns, status))
-    {"duplicate": report.files_duplicate, "rejected": report.files_rejected}.get(status, report.files_loaded).append(
-        rel
-    )
-    if status == "loaded":
+    if status == "duplicate":
+        report.files_duplicate.append(rel)
+    elif status == "rejected":
+        report.files_rejected.append(rel)
+    else:
+        report.files_loaded.append(rel)
         if current is not None and current.status == "loaded":
             report.files_superseded.append(rel)
         report.load_ids.append(load_id)
