@@ -5,24 +5,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from connectors.decoding import decode_text
-
-
-@dataclass(frozen=True)
-class Record:
-    number: int
-    """1-based index of the data record after the header (a quoted line break does not start a new one)."""
-    values: dict[str, str] | None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class ParsedFile:
-    encoding: str
-    header: list[str]
-    records: list[Record]
+from connectors.records import ParsedFile, Record
 
 
 def read_delimited(data: bytes, delimiter: str = ",") -> ParsedFile:
@@ -32,14 +17,21 @@ def read_delimited(data: bytes, delimiter: str = ",") -> ParsedFile:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         return ParsedFile(encoding, [], [])
-    return ParsedFile(encoding, header, list(_records(reader, header)))
+    return ParsedFile(encoding, header, list(_records(reader, header, delimiter)))
 
 
-def _records(reader: Iterator[list[str]], header: list[str]) -> Iterator[Record]:
+def _records(reader: Iterator[list[str]], header: list[str], delimiter: str) -> Iterator[Record]:
     for number, row in enumerate(reader, start=1):
         if not row or all(not cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            yield Record(number, None, f"column_count: expected {len(header)} fields, found {len(row)}")
+            content = _unparse(row, delimiter)
+            yield Record(number, None, f"column_count: expected {len(header)} fields, found {len(row)}", content)
             continue
         yield Record(number, dict(zip(header, row, strict=True)))
+
+
+def _unparse(row: list[str], delimiter: str) -> str:
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="").writerow(row)
+    return out.getvalue()

@@ -1,48 +1,41 @@
 """Landing-zone ingestion: complete files -> raw tables (text as delivered + lineage), with a file ledger.
 
-One file is loaded in one lake transaction (rows, rejects and its ledger entry together), so a load
-killed midway leaves no trace and the next run loads the file again from scratch.
+Every file version seen is recorded in `lake.meta.file_ledger` with its sha256, size, mtime, when it
+was received and what became of it:
+
+- `loaded`     rows (and reader rejects) are in the raw layer;
+- `duplicate`  bytes already loaded for this dataset dropped again (same name, or another): nothing loaded;
+- `superseded` was loaded, then the same name arrived with new bytes (a correction): its rows stay in
+               the raw layer for audit, marked by `superseded_by` here and in `lake.meta.load_log`;
+- `rejected`   the file as a whole cannot be read (e.g. `encoding: ...`): nothing loaded.
+
+One file version is loaded in one lake transaction (rows, rejects, load log, ledger, supersession), so
+a load killed midway leaves no trace and the next run loads the file again from scratch. The bytes
+are archived (content-addressed) before anything is written, so every load can be replayed.
 """
 
 from __future__ import annotations
 
-import hashlib
+import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
-from connectors.decoding import UndecodableFile
-from connectors.delimited import read_delimited
-from connectors.feeds import LandingFeed
-
-LINEAGE_COLUMNS = (
-    "_source_system",
-    "_source_file",
-    "_source_sha256",
-    "_record_number",
-    "_load_id",
-    "_loaded_at",
-)
+from connectors import archive, raw_layer
+from connectors.feeds import DEFAULT_QUIET_SECONDS, LandingFeed
+from connectors.raw_layer import Load
+from connectors.records import RejectedFile
 
 LEDGER_DDL = """
 CREATE TABLE IF NOT EXISTS lake.meta.file_ledger (
     dataset VARCHAR, source_file VARCHAR, sha256 VARCHAR, size_bytes BIGINT, received_at TIMESTAMPTZ,
     status VARCHAR, reason VARCHAR, encoding VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
-    rows_rejected BIGINT, load_id VARCHAR)
-"""
-LOAD_LOG_DDL = """
-CREATE TABLE IF NOT EXISTS lake.meta.load_log (
-    dataset VARCHAR, load_id VARCHAR, source VARCHAR, source_sha256 VARCHAR, rows_read BIGINT,
-    rows_loaded BIGINT, rows_rejected BIGINT, loaded_at TIMESTAMPTZ)
-"""
-REJECTS_DDL = """
-CREATE TABLE IF NOT EXISTS lake.raw.reader_rejects (
-    dataset VARCHAR, source_file VARCHAR, source_sha256 VARCHAR, record_number BIGINT, reason VARCHAR,
-    load_id VARCHAR, loaded_at TIMESTAMPTZ)
+    rows_rejected BIGINT, load_id VARCHAR, rows_skipped BIGINT, mtime_ns BIGINT, archive_path VARCHAR,
+    superseded_by VARCHAR)
 """
 
 
@@ -51,148 +44,193 @@ class LoadReport:
     dataset: str
     files_loaded: list[str] = field(default_factory=list)
     files_duplicate: list[str] = field(default_factory=list)
+    files_superseded: list[str] = field(default_factory=list)
     files_rejected: list[str] = field(default_factory=list)
+    files_waiting: list[str] = field(default_factory=list)
+    """Matching files not complete yet (no marker, still changing)."""
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
     load_ids: list[str] = field(default_factory=list)
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+@dataclass(frozen=True)
+class _Seen:
+    sha256: str
+    mtime_ns: int
+    status: str
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LEDGER_DDL)
-    con.execute(LOAD_LOG_DDL)
-    con.execute(REJECTS_DDL)
+    raw_layer.ensure_tables(con)
 
 
-def _known_hashes(con: duckdb.DuckDBPyConnection, dataset: str) -> set[tuple[str, str]]:
-    rows = con.execute("SELECT source_file, sha256 FROM lake.meta.file_ledger WHERE dataset = ?", [dataset]).fetchall()
-    return {(r[0], r[1]) for r in rows}
+@dataclass
+class _Ledger:
+    """What the ledger knows of one dataset: versions per file name, and the bytes in force."""
+
+    by_file: dict[str, list[_Seen]] = field(default_factory=dict)
+    loaded: set[str] = field(default_factory=set)
+
+    def add(self, rel: str, seen: _Seen) -> None:
+        history = self.by_file.setdefault(rel, [])
+        if seen.status == "loaded":
+            for i, old in enumerate(history):
+                if old.status == "loaded":  # superseded by this version
+                    history[i] = _Seen(old.sha256, old.mtime_ns, "superseded")
+                    self.loaded.discard(old.sha256)
+            self.loaded.add(seen.sha256)
+        history.append(seen)
 
 
-def _raw_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str] | None:
+def _read_ledger(con: duckdb.DuckDBPyConnection, dataset: str) -> _Ledger:
     rows = con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = 'lake' AND schema_name = 'raw' "
-        "AND table_name = ? ORDER BY column_index",
-        [table],
+        "SELECT source_file, sha256, mtime_ns, status FROM lake.meta.file_ledger WHERE dataset = ? "
+        "ORDER BY received_at",
+        [dataset],
     ).fetchall()
-    return [r[0] for r in rows] or None
+    ledger = _Ledger()
+    for rel, sha, mtime_ns, status in rows:
+        ledger.add(rel, _Seen(sha, mtime_ns, status))
+    return ledger
 
 
-def _ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str, header: list[str]) -> None:
-    existing = _raw_columns(con, table)
-    if existing is None:
-        cols = [f'"{c}" VARCHAR' for c in (*LINEAGE_COLUMNS, *header)]
-        cols[LINEAGE_COLUMNS.index("_record_number")] = '"_record_number" BIGINT'
-        cols[LINEAGE_COLUMNS.index("_loaded_at")] = '"_loaded_at" TIMESTAMPTZ'
-        con.execute(f'CREATE TABLE lake.raw."{table}" ({", ".join(cols)})')
-        return
-    # A department added a column: keep it (as delivered); validation reports the schema drift.
-    for column in header:
-        if column not in existing:
-            con.execute(f'ALTER TABLE lake.raw."{table}" ADD COLUMN "{column}" VARCHAR')
+def _current(history: list[_Seen]) -> _Seen | None:
+    """The version of a file name now in force: the newest loaded (or rejected) one."""
+    return next((s for s in reversed(history) if s.status in ("loaded", "rejected")), None)
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, feed: LandingFeed, landing_dir: Path, path: Path, report: LoadReport
+    con: duckdb.DuckDBPyConnection,
+    feed: LandingFeed,
+    landing_dir: Path,
+    path: Path,
+    report: LoadReport,
+    *,
+    archive_dir: Path,
+    known: _Ledger | None = None,
 ) -> None:
-    data = path.read_bytes()
     rel = path.relative_to(landing_dir).as_posix()
-    digest = sha256_bytes(data)
-    if (rel, digest) in _known_hashes(con, feed.dataset):
-        return  # this exact delivery is already recorded (loaded or duplicate)
+    before = path.stat()
+    data = path.read_bytes()
+    after = path.stat()
+    if _version(before) != _version(after) or len(data) != after.st_size:
+        report.files_waiting.append(rel)  # changed while we read it: still being written
+        return
+    digest = archive.sha256_bytes(data)
+    known = known if known is not None else _read_ledger(con, feed.dataset)
+    history = known.by_file.get(rel, [])
+    if any(s.sha256 == digest and s.mtime_ns == after.st_mtime_ns for s in history):
+        return  # this exact delivery is already recorded
+    current = _current(history)
+    stored = archive.store(archive_dir, data, digest)
     load_id = uuid.uuid4().hex
     now = datetime.now(UTC)
-    seen_same_bytes = con.execute(
-        "SELECT count(*) FROM lake.meta.file_ledger WHERE dataset = ? AND sha256 = ? AND status = 'loaded'",
-        [feed.dataset, digest],
-    ).fetchone()[0]
-    ledger = {
+    ledger: dict[str, object] = {
         "dataset": feed.dataset,
         "source_file": rel,
         "sha256": digest,
         "size_bytes": len(data),
+        "mtime_ns": after.st_mtime_ns,
         "received_at": now,
         "load_id": load_id,
+        "archive_path": stored.relative_to(archive_dir).as_posix(),
         "encoding": None,
         "reason": None,
         "rows_read": 0,
         "rows_loaded": 0,
         "rows_rejected": 0,
+        "rows_skipped": 0,
     }
-    con.execute("BEGIN")
-    try:
-        if seen_same_bytes:
-            ledger["status"] = "duplicate"
-            report.files_duplicate.append(rel)
+    parsed = None
+    # Empty files (an hour with no changes) are all alike, and never a re-delivery of one another.
+    if (data and digest in known.loaded) or (current is not None and current.sha256 == digest):
+        ledger["status"] = "duplicate"
+    else:
+        try:
+            parsed = feed.read(data)
+        except RejectedFile as exc:
+            ledger.update(status="rejected", reason=str(exc))
         else:
-            try:
-                parsed = read_delimited(data, feed.delimiter)
-            except UndecodableFile as exc:
-                ledger.update(status="rejected", reason=f"encoding: {exc}")
-                report.files_rejected.append(rel)
-            else:
-                _insert_records(con, feed, rel, digest, load_id, now, parsed, ledger)
-                ledger["status"] = "loaded"
-                con.execute(
-                    "INSERT INTO lake.meta.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [feed.dataset, load_id, rel, digest, ledger["rows_read"], ledger["rows_loaded"],
-                     ledger["rows_rejected"], now],
-                )  # fmt: skip
-                report.files_loaded.append(rel)
-                report.load_ids.append(load_id)
-        _insert_ledger(con, ledger)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    report.rows_read += ledger["rows_read"]
-    report.rows_loaded += ledger["rows_loaded"]
-    report.rows_rejected += ledger["rows_rejected"]
+            ledger.update(status="loaded", encoding=parsed.encoding, rows_skipped=parsed.rows_skipped)
+    with raw_layer.transaction(con):
+        if parsed is not None:
+            load = Load(feed.dataset, feed.source_system, rel, digest, load_id, now)
+            counts = raw_layer.write_load(con, load, parsed.header, parsed.records)
+            _pause_for_tests()
+            ledger.update(
+                rows_read=counts.rows_read, rows_loaded=counts.rows_loaded, rows_rejected=counts.rows_rejected
+            )
+            if current is not None and current.status == "loaded":
+                _supersede(con, feed.dataset, rel, load_id)
+        cols = list(ledger)
+        con.execute(
+            f"INSERT INTO lake.meta.file_ledger ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+            [ledger[c] for c in cols],
+        )
+    status = str(ledger["status"])
+    known.add(rel, _Seen(digest, after.st_mtime_ns, status))
+    if status == "duplicate":
+        report.files_duplicate.append(rel)
+    elif status == "rejected":
+        report.files_rejected.append(rel)
+    else:
+        report.files_loaded.append(rel)
+        if current is not None and current.status == "loaded":
+            report.files_superseded.append(rel)
+        report.load_ids.append(load_id)
+        report.rows_read += int(ledger["rows_read"])
+        report.rows_loaded += int(ledger["rows_loaded"])
+        report.rows_rejected += int(ledger["rows_rejected"])
 
 
-def _insert_ledger(con: duckdb.DuckDBPyConnection, ledger: dict[str, object]) -> None:
-    cols = list(ledger)
+def _version(st: os.stat_result) -> tuple[int, int, int]:
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _supersede(con: duckdb.DuckDBPyConnection, dataset: str, rel: str, by_load_id: str) -> None:
+    old = [
+        r[0]
+        for r in con.execute(
+            "SELECT load_id FROM lake.meta.file_ledger WHERE dataset = ? AND source_file = ? AND status = 'loaded'",
+            [dataset, rel],
+        ).fetchall()
+    ]
     con.execute(
-        f"INSERT INTO lake.meta.file_ledger ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-        [ledger[c] for c in cols],
+        "UPDATE lake.meta.file_ledger SET status = 'superseded', superseded_by = ? "
+        "WHERE dataset = ? AND source_file = ? AND status = 'loaded'",
+        [by_load_id, dataset, rel],
+    )
+    con.execute(
+        "UPDATE lake.meta.load_log SET superseded_by = ? WHERE dataset = ? AND load_id IN (SELECT unnest(?))",
+        [by_load_id, dataset, old],
     )
 
 
-def _insert_records(con, feed, rel, digest, load_id, now, parsed, ledger) -> None:
-    good = [r for r in parsed.records if r.values is not None]
-    bad = [r for r in parsed.records if r.values is None]
-    ledger.update(encoding=parsed.encoding, rows_read=len(parsed.records), rows_loaded=len(good))
-    ledger["rows_rejected"] = len(bad)
-    if parsed.header:
-        _ensure_raw_table(con, feed.raw_table, parsed.header)
-    if good:
-        columns: dict[str, list[object]] = {
-            "_source_system": [feed.source_system] * len(good),
-            "_source_file": [rel] * len(good),
-            "_source_sha256": [digest] * len(good),
-            "_record_number": [r.number for r in good],
-            "_load_id": [load_id] * len(good),
-            "_loaded_at": [now] * len(good),
-        }
-        for name in parsed.header:
-            columns[name] = [r.values[name] for r in good]
-        batch = pa.table(columns)  # noqa: F841  (referenced by name in the SQL below)
-        con.execute(f'INSERT INTO lake.raw."{feed.raw_table}" BY NAME SELECT * FROM batch')
-    for r in bad:
-        con.execute(
-            "INSERT INTO lake.raw.reader_rejects VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [feed.dataset, rel, digest, r.number, r.error, load_id, now],
-        )
+def _pause_for_tests() -> None:
+    # Test hook of the kill-midway test: holds the transaction open with its rows written.
+    delay = os.environ.get("SDC_TEST_LOAD_PAUSE_SECONDS")
+    if delay:
+        time.sleep(float(delay))
 
 
-def ingest_feed(con: duckdb.DuckDBPyConnection, feed: LandingFeed, landing_dir: Path) -> LoadReport:
+def ingest_feed(
+    con: duckdb.DuckDBPyConnection,
+    feed: LandingFeed,
+    landing_dir: Path,
+    *,
+    archive_dir: Path,
+    quiet_seconds: float = DEFAULT_QUIET_SECONDS,
+) -> LoadReport:
+    """Load every complete file version of this feed that the ledger has not recorded yet."""
     ensure_tables(con)
     report = LoadReport(feed.dataset)
+    known = _read_ledger(con, feed.dataset)
     for path in feed.candidates(landing_dir):
-        if feed.is_complete(path):
-            load_file(con, feed, landing_dir, path, report)
+        rel = path.relative_to(landing_dir).as_posix()
+        if not feed.is_complete(path, quiet_seconds=quiet_seconds):
+            report.files_waiting.append(rel)
+            continue
+        load_file(con, feed, landing_dir, path, report, archive_dir=archive_dir, known=known)
     return report

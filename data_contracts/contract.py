@@ -216,6 +216,10 @@ def parse_contract(path: Path) -> Contract:
     )
 
 
+def contract_exists(dataset: str) -> bool:
+    return (CONTRACTS_DIR / f"{dataset}.odcs.yaml").exists()
+
+
 @cache
 def load_contract(dataset: str) -> Contract:
     path = CONTRACTS_DIR / f"{dataset}.odcs.yaml"

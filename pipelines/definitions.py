@@ -3,10 +3,16 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from pipelines.defs.construction.assets import construction_assets, construction_checks
+from pipelines.defs.credit.assets import credit_assets, credit_checks
 from pipelines.defs.dbt.assets import sdc_dbt_models
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.hazchem.assets import hazchem_assets, hazchem_checks
 from pipelines.defs.publish.assets import published_marts
+from pipelines.defs.schedules import api_pull_job, api_pull_schedule
+from pipelines.defs.sensors import landing_sensors
+from pipelines.defs.special_equipment.assets import special_equipment_assets, special_equipment_checks
+from pipelines.defs.transport.assets import transport_assets, transport_checks
 from pipelines.resources import LakeResource
 
 all_assets_job = dg.define_asset_job(
@@ -14,12 +20,22 @@ all_assets_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*hazchem_assets, sdc_dbt_models, published_marts],
-    asset_checks=[*hazchem_checks],
-    jobs=[all_assets_job],
-    schedules=[
-        dg.ScheduleDefinition(job=all_assets_job, cron_schedule="30 2 * * *", execution_timezone="Asia/Shanghai")
+    assets=[
+        *hazchem_assets,
+        *transport_assets,
+        *construction_assets,
+        *special_equipment_assets,
+        *credit_assets,
+        sdc_dbt_models,
+        published_marts,
     ],
+    asset_checks=[*hazchem_checks, *transport_checks, *construction_checks, *special_equipment_checks, *credit_checks],
+    jobs=[all_assets_job, api_pull_job],
+    schedules=[
+        dg.ScheduleDefinition(job=all_assets_job, cron_schedule="30 2 * * *", execution_timezone="Asia/Shanghai"),
+        api_pull_schedule,
+    ],
+    sensors=landing_sensors,
     resources={"lake": LakeResource(), "dbt": DbtCliResource(project_dir=dbt_project)},
     # One process writes the lake: steps run in-process, one after another.
     executor=dg.in_process_executor,

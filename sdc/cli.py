@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -70,7 +71,7 @@ def demo(
     scale: Annotated[float, typer.Option(help="Size relative to Taicang (1 = about 3,000 enterprises).")] = 0.2,
 ) -> None:
     """Simulate N days of deliveries into a fresh workspace ($SDC_HOME), run everything, print a summary."""
-    from sdc.demo import WorkspaceInUse, dataset_counts, reset_workspace, simulate_into
+    from sdc.demo import WorkspaceInUse, dataset_counts, reset_workspace, simulate_into, simulated_apis
     from sdc.runner import run_assets
     from warehouse.publish import publish_history
 
@@ -82,9 +83,13 @@ def demo(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"workspace: {settings.home} (fresh)")
-    simulate_into(settings, days, seed, scale)
+    world = simulate_into(settings, days, seed, scale)
     typer.echo(f"simulated {days} day(s) of deliveries into {settings.landing_dir}")
-    outcome = run_assets(settings, log_level="WARNING")
+    # The simulator has finished writing: no need to wait out system C's quiet period.
+    os.environ.setdefault("SDC_LANDING_QUIET_SECONDS", "0")
+    with simulated_apis(settings, world) as api_settings:
+        typer.echo(f"systems B and E served at {api_settings.transport_api_url}")
+        outcome = run_assets(api_settings, log_level="WARNING")
     _print_run(outcome)
     typer.echo("\nrows per dataset:")
     typer.echo(f"  {'dataset':<32}{'delivered':>10}{'accepted':>10}{'quarantined':>13}{'rejected':>10}")

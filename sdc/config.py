@@ -43,6 +43,10 @@ class Settings:
     lake_catalog: str
     """DuckLake catalog location as DuckDB's ATTACH expects after `ducklake:` (sqlite:<file> or postgres:<dsn>)."""
     extension_dir: Path
+    landing_quiet_seconds: float = 300.0
+    """A file written in place (system C) is complete once unchanged this long."""
+    transport_alarms_since: str | None = None
+    """First alarm window start (`YYYY-MM-DD HH:MM:SS`, Beijing time) before any cursor exists; default 30 days ago."""
 
     @property
     def warehouse_dir(self) -> Path:
@@ -98,4 +102,19 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         credit_api_key=env_vars.get("SDC_CREDIT_API_KEY") or None,
         lake_catalog=catalog,
         extension_dir=ext_dir.expanduser().resolve(),
+        landing_quiet_seconds=_seconds(env_vars, "SDC_LANDING_QUIET_SECONDS", 300.0),
+        transport_alarms_since=env_vars.get("SDC_TRANSPORT_ALARMS_SINCE") or None,
     )
+
+
+def _seconds(env_vars, name: str, default: float) -> float:
+    value = env_vars.get(name)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a number of seconds") from None
+    if seconds < 0:
+        raise ConfigError(f"{name}={value!r} must not be negative")
+    return seconds

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sdc.config import ConfigError, Environment, Settings
+from sdc.config import ConfigError, Environment, Settings, load_settings
 from sdc.runner import WORKSPACE_MARKER, ensure_workspace
 
 
@@ -45,7 +48,7 @@ def dataset_counts(settings: Settings) -> list[DatasetCounts]:
             """
             with files as (
                 select dataset, sum(rows_read) as delivered, sum(rows_rejected) as rejected
-                from lake.meta.file_ledger where status = 'loaded' group by dataset),
+                from lake.meta.load_log group by dataset),
             checks as (
                 select dataset, sum(rows_accepted) as accepted, sum(rows_quarantined) as quarantined
                 from lake.meta.validation_log group by dataset)
@@ -62,3 +65,30 @@ def simulate_into(settings: Settings, days: int, seed: int, scale: float) -> Pat
     world = settings.home / "simulator_world"
     simulate(settings.landing_dir, world, days=days, scale=scale, seed=seed)
     return world
+
+
+@contextmanager
+def simulated_apis(settings: Settings, world: Path) -> Iterator[Settings]:
+    """Serve systems B and E from the simulator on loopback, unless real ones are configured."""
+    if settings.transport_api_url or settings.credit_api_url:
+        yield settings
+        return
+    from simulator import serve
+
+    with serve(world, faults=True, slow_delay_s=0.3) as server:
+        env = {
+            "SDC_TRANSPORT_API_URL": server.base_url,
+            "SDC_TRANSPORT_API_TOKEN": server.transport_token,
+            "SDC_CREDIT_API_URL": server.base_url,
+            "SDC_CREDIT_API_KEY": server.credit_api_key,
+        }
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            yield load_settings()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v

@@ -1,0 +1,41 @@
+"""System B — 两客一危动态监管平台 (市交通运输局): vehicles and alarms from its API, raw then validated."""
+
+from datetime import datetime
+
+from connectors import transport
+from pipelines.defs.ingestion import api_raw_asset, with_validation
+from sdc.config import Settings
+
+
+def _missing(settings: Settings) -> str | None:
+    if not settings.transport_api_url:
+        return "SDC_TRANSPORT_API_URL not set"
+    if not settings.transport_api_token:
+        return "SDC_TRANSPORT_API_TOKEN not set"
+    return None
+
+
+def _client(settings: Settings):
+    return transport.client(settings.transport_api_url, settings.transport_api_token, archive_dir=settings.archive_dir)
+
+
+def _vehicles(con, settings: Settings):
+    with _client(settings) as api:
+        return [transport.pull_vehicles(con, api)]
+
+
+def _alarms(con, settings: Settings):
+    since = settings.transport_alarms_since
+    with _client(settings) as api:
+        return transport.pull_alarms(con, api, since=datetime.strptime(since, transport.TS) if since else None)
+
+
+transport_assets, transport_checks = with_validation(
+    [
+        api_raw_asset(transport.VEHICLES.dataset, transport.TITLES[transport.VEHICLES.dataset],
+                      missing_config=_missing, pull=_vehicles),
+        api_raw_asset(transport.ALARMS.dataset, transport.TITLES[transport.ALARMS.dataset],
+                      missing_config=_missing, pull=_alarms),
+    ],
+    [transport.VEHICLES.dataset, transport.ALARMS.dataset],
+)  # fmt: skip

@@ -1,0 +1,15 @@
+import pytest
+
+from sdc.config import load_settings
+from warehouse.lake import lake_connection
+
+
+@pytest.fixture
+def settings(workspace):
+    return load_settings()
+
+
+@pytest.fixture
+def lake(settings):
+    with lake_connection(settings) as con:
+        yield con
