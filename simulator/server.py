@@ -242,10 +242,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+        # Logged before the body goes out, so a client that has its answer always finds it in the log.
         with self.sim._lock:
             self.sim.request_log.append((self.command, self.path, status))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _json(self, status: int, obj: dict, headers: dict | None = None) -> None:
         body = json.dumps(obj, ensure_ascii=False).encode("utf-8")
