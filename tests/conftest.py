@@ -15,4 +15,8 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("SDC_LANDING_DIR", raising=False)
     monkeypatch.delenv("SDC_LAKE_CATALOG", raising=False)
     monkeypatch.setenv("SDC_ENV", "ci")
+    # Simulated deliveries are complete when written: no need to wait out system C's quiet period.
+    monkeypatch.setenv("SDC_LANDING_QUIET_SECONDS", "0")
+    for name in ("SDC_TRANSPORT_API_URL", "SDC_TRANSPORT_API_TOKEN", "SDC_CREDIT_API_URL", "SDC_CREDIT_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
     return home

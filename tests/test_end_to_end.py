@@ -28,7 +28,8 @@ def test_skeleton_runs_end_to_end_and_publishes(workspace):
             "OR _loaded_at IS NULL OR length(_source_sha256) <> 64"
         ).fetchone()[0]
         accepted, quarantined = con.execute(
-            "SELECT sum(rows_accepted), sum(rows_quarantined) FROM lake.meta.validation_log"
+            "SELECT sum(rows_accepted), sum(rows_quarantined) FROM lake.meta.validation_log "
+            "WHERE dataset = 'hazchem.enterprise'"
         ).fetchone()
         enterprises = con.execute("SELECT count(DISTINCT 企业编号) FROM lake.raw.hazchem__enterprise").fetchone()[0]
     assert (raw_rows, files, lineage_nulls) == (delivered, 2, 0)

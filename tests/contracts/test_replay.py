@@ -24,7 +24,7 @@ DATASET = "hazchem.enterprise"
 def _load_and_validate(settings) -> None:
     contract = load_contract(DATASET)
     with lake_connection(settings) as con:
-        ingest_feed(con, ENTERPRISE, settings.landing_dir)
+        ingest_feed(con, ENTERPRISE, settings.landing_dir, archive_dir=settings.archive_dir)
         layer.ensure_tables(con, contract)
         load_ids = layer.pending_load_ids(con, contract)
         layer.write_outcome(con, contract, load_ids, validate_batch(layer.raw_rows(con, contract, load_ids), contract))
