@@ -14,7 +14,10 @@ import duckdb
 # Extension name as DuckDB knows it -> the importable package of its PyPI wheel.
 WHEEL_PACKAGES = {
     "ducklake": "duckdb_extension_ducklake",
-    "sqlite_scanner": "duckdb_extension_sqlite",
+    "sqlite_scanner": "duckdb_extension_sqlite",  # DuckLake catalog on one machine
+    "postgres_scanner": "duckdb_extension_postgres",  # DuckLake catalog shared by several machines (prod)
+    "iceberg": "duckdb_extension_iceberg",  # reading the Iceberg export back (a second engine)
+    "avro": "duckdb_extension_avro",  # Iceberg manifests are Avro files
 }
 
 
