@@ -6,7 +6,7 @@ from dagster_dbt import DbtCliResource
 from pipelines.defs.dbt.assets import sdc_dbt_models
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.hazchem.assets import hazchem_assets, hazchem_checks
-from pipelines.defs.publish.assets import published_marts
+from pipelines.defs.publish.assets import publish_assets
 from pipelines.resources import LakeResource
 
 all_assets_job = dg.define_asset_job(
@@ -14,7 +14,7 @@ all_assets_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*hazchem_assets, sdc_dbt_models, published_marts],
+    assets=[*hazchem_assets, sdc_dbt_models, *publish_assets],
     asset_checks=[*hazchem_checks],
     jobs=[all_assets_job],
     schedules=[
