@@ -19,7 +19,7 @@ import duckdb
 
 from sdc.config import Settings
 from warehouse import failpoints
-from warehouse.lake import LAKE, current_snapshot, open_lake, table_exists
+from warehouse.lake import LAKE, current_snapshot, open_lake
 from warehouse.masking import Leak, find_leaks, masked_select
 
 PUBLISHED_SCHEMA = "marts"
@@ -86,12 +86,13 @@ def mart_sql(table: str, snapshot: int | None = None) -> str:
 
 
 def read_log(con: duckdb.DuckDBPyConnection) -> list[PublishEntry]:
-    if not table_exists(con, "meta", "publish_log"):
-        return []
-    rows = con.execute(
-        "SELECT publish_id, snapshot_id, published_at, marts, row_counts, classifications, run_id, expired_at "
-        "FROM lake.meta.publish_log ORDER BY publish_id"
-    ).fetchall()
+    try:
+        rows = con.execute(
+            "SELECT publish_id, snapshot_id, published_at, marts, row_counts, classifications, run_id, expired_at "
+            "FROM lake.meta.publish_log ORDER BY publish_id"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return []  # nothing published yet (listing the catalog's tables instead costs every reader)
     return [
         PublishEntry(int(r[0]), int(r[1]), r[2], list(r[3]), json.loads(r[4]), json.loads(r[5]), r[6], r[7])
         for r in rows

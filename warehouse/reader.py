@@ -75,7 +75,7 @@ def resolve_as_of(history: list[PublishEntry], as_of: str | int | None) -> Publi
 
 
 # Table references a masked query may use besides its views (CTEs are checked by name).
-_FORBIDDEN_REFS = {"TABLE_FUNCTION", "SHOW_REF", "COLUMN_DATA", "DELIM_GET"}
+_FORBIDDEN_REFS = {"TABLE_FUNCTION", "COLUMN_DATA", "DELIM_GET"}
 
 
 def check_masked_query(con: duckdb.DuckDBPyConnection, query: str, views: set[str]) -> None:
@@ -96,6 +96,9 @@ def check_masked_query(con: duckdb.DuckDBPyConnection, query: str, views: set[st
                 refs.append(node)
             elif kind in _FORBIDDEN_REFS:
                 raise QueryNotAllowed("the masked view allows no table functions or file reads; query the views")
+            elif kind == "SHOW_REF" and node.get("query") is None and node.get("table_name") != '"tables"':
+                raise QueryNotAllowed("the masked view lists only its own tables: SHOW TABLES, DESCRIBE <view>")
+            # DESCRIBE / SUMMARIZE carry their query: its table references are checked like any other.
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):

@@ -89,11 +89,20 @@ class PostgresServer:
 
     @property
     def dsn(self) -> str:
-        return f"dbname={self.database} host=127.0.0.1 port={self.port} user=sdc"
+        return self.dsn_for(self.database)
 
-    @property
-    def sqlalchemy_url(self) -> str:
-        return f"postgresql+psycopg2://sdc@127.0.0.1:{self.port}/{self.database}"
+    def dsn_for(self, database: str) -> str:
+        return f"dbname={database} host=127.0.0.1 port={self.port} user=sdc"
+
+    def sqlalchemy_url(self, database: str | None = None) -> str:
+        return f"postgresql+psycopg2://sdc@127.0.0.1:{self.port}/{database or self.database}"
+
+    def create_database(self, name: str) -> None:
+        subprocess.run(
+            [str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "sdc", "-d", "postgres",
+             "-c", f"DROP DATABASE IF EXISTS {name}", "-c", f"CREATE DATABASE {name}"],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
 
     def stop(self) -> None:
         subprocess.run(self._cmd("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"), capture_output=True)
