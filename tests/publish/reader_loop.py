@@ -2,9 +2,11 @@
 `sdc sql` does (masked view by default), read every published table, close. One JSON line per read:
 the publish seen, rows and a content fingerprint per table, latency — or the error.
 
-    python reader_loop.py OUT.jsonl STOP_FILE [full|masked]
+    python reader_loop.py OUT.jsonl STOP_FILE [full|masked] [PAUSE_SECONDS]
 
-Runs until STOP_FILE exists. Used by the concurrency tests and by bench/reader_latency.py.
+Runs until STOP_FILE exists, pausing PAUSE_SECONDS (default 0.05) between reads as a polling
+dashboard would (and so that two readers leave the load some of a 2-core machine).
+Used by the concurrency tests and by bench/reader_latency.py.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def read_state(session) -> dict[str, list[int]]:
 def main() -> None:
     out, stop = Path(sys.argv[1]), Path(sys.argv[2])
     audience = sys.argv[3] if len(sys.argv) > 3 else "masked"
+    pause = float(sys.argv[4]) if len(sys.argv) > 4 else 0.05
     settings = load_settings()
     with out.open("a", encoding="utf-8") as f:
         while not stop.exists():
@@ -44,6 +47,7 @@ def main() -> None:
             record["at"] = time.time()
             f.write(json.dumps(record) + "\n")
             f.flush()
+            time.sleep(pause)
 
 
 if __name__ == "__main__":
