@@ -81,6 +81,18 @@ def iceberg_catalog(settings: Settings):
     return SqlCatalog("sdc", uri=settings.iceberg_catalog, warehouse=settings.iceberg_location)
 
 
+def _same_shape(table, arrow_schema) -> bool:
+    """Same column names and Iceberg types (string / large_string and nullability do not matter)."""
+    from pyiceberg.io.pyarrow import pyarrow_to_schema
+
+    existing = table.schema()
+    try:
+        incoming = pyarrow_to_schema(arrow_schema, name_mapping=existing.name_mapping)
+    except ValueError:
+        return False
+    return [(f.name, f.field_type) for f in incoming.fields] == [(f.name, f.field_type) for f in existing.fields]
+
+
 def export_iceberg(settings: Settings, publish_id: int | None = None) -> dict[Audience, ExportReport]:
     """Overwrite one Iceberg table per published table and audience with the publish's data."""
     catalog = iceberg_catalog(settings)
@@ -93,10 +105,8 @@ def export_iceberg(settings: Settings, publish_id: int | None = None) -> dict[Au
             for table in session.views:
                 data = session._con.execute(f'SELECT * FROM main."{table}"').to_arrow_table()
                 identifier = (namespace, table)
-                if catalog.table_exists(identifier):
-                    existing = catalog.load_table(identifier)
-                    if existing.schema().as_arrow().remove_metadata() != data.schema.remove_metadata():
-                        catalog.drop_table(identifier)  # the mart changed shape: start its history anew
+                if catalog.table_exists(identifier) and not _same_shape(catalog.load_table(identifier), data.schema):
+                    catalog.drop_table(identifier)  # the mart changed shape: its Iceberg history starts anew
                 if not catalog.table_exists(identifier):
                     catalog.create_table(identifier, schema=data.schema, properties=props)
                 catalog.load_table(identifier).overwrite(data, snapshot_properties=props)
