@@ -151,3 +151,31 @@ def test_retention_from_the_command_line(published, tmp_path):
     assert code == 1 and "expired" in out
     assert count(env) == publish_history(settings)[-1].row_counts[MART]
     assert (datetime.now(UTC) - publish_history(settings)[0].expired_at) < timedelta(minutes=5)
+
+
+def test_publish_refuses_marts_whose_latest_blocking_check_failed(published, monkeypatch):
+    """Dagster skips the publish when a mart check fails in the same run; a run that selects only
+    `published/marts` must not publish a mart whose latest blocking check failed either."""
+    import dagster as dg
+
+    from pipelines.defs.publish.assets import _blocking_mart_checks
+
+    env, settings = published
+    before = len(publish_history(settings))
+    check = _blocking_mart_checks()[0]
+    monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
+
+    def report(passed: bool) -> None:
+        with dg.DagsterInstance.get() as instance:
+            instance.report_runless_asset_event(
+                dg.AssetCheckEvaluation(asset_key=check.asset_key, check_name=check.name, passed=passed)
+            )
+
+    report(False)
+    refused = run_sdc(env, "run", "--select", "key:published/marts", check=False)
+    assert refused.returncode == 1
+    assert "blocking checks did not pass" in refused.stdout + refused.stderr
+    assert len(publish_history(settings)) == before
+    report(True)
+    run_sdc(env, "run", "--select", "key:published/marts")
+    assert len(publish_history(settings)) == before + 1
