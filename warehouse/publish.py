@@ -85,11 +85,13 @@ def mart_sql(table: str, snapshot: int | None = None) -> str:
     return f'{LAKE}.{PUBLISHED_SCHEMA}."{table}"{at}'
 
 
-def read_log(con: duckdb.DuckDBPyConnection) -> list[PublishEntry]:
+def read_log(con: duckdb.DuckDBPyConnection, *, newest_live_only: bool = False) -> list[PublishEntry]:
+    """The publish log, oldest first (or just the newest unexpired publish: what most readers need)."""
+    where = " WHERE expired_at IS NULL ORDER BY publish_id DESC LIMIT 1" if newest_live_only else ""
     try:
         rows = con.execute(
             "SELECT publish_id, snapshot_id, published_at, marts, row_counts, classifications, run_id, expired_at "
-            "FROM lake.meta.publish_log ORDER BY publish_id"
+            f"FROM lake.meta.publish_log{where or ' ORDER BY publish_id'}"
         ).fetchall()
     except duckdb.CatalogException:
         return []  # nothing published yet (listing the catalog's tables instead costs every reader)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -154,14 +155,11 @@ def open_published(
 ) -> PublishedSession:
     """A read-only session on the newest publish (or the one `as_of` names), one view per published table."""
     catalog = settings.lake_catalog
-    if catalog.startswith("sqlite:"):
-        from pathlib import Path
-
-        if not Path(catalog.removeprefix("sqlite:")).exists():
-            raise NothingPublished("nothing has been published yet: run `sdc run` (or `sdc demo`) first")
+    if catalog.startswith("sqlite:") and not Path(catalog.removeprefix("sqlite:")).exists():
+        raise NothingPublished("nothing has been published yet: run `sdc run` (or `sdc demo`) first")
     con = open_lake(settings, read_only=True)
     try:
-        entry = resolve_as_of(read_log(con), as_of)
+        entry = resolve_as_of(read_log(con, newest_live_only=as_of is None) or read_log(con), as_of)
         # Re-attach pinned to the publish: the session cannot see anything newer, even by name.
         con.execute(f"DETACH {LAKE}")
         _attach(con, attach_sql(settings, read_only=True, snapshot=entry.snapshot_id))

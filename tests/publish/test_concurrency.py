@@ -63,8 +63,10 @@ def test_readers_see_the_old_or_the_new_publish_never_a_mix(tmp_path, request, c
     extra = {}
     lake_catalog = None
     if catalog == "postgres":
+        # Configured as production is: SDC_ENV=prod (dbt target prod), lake and Iceberg catalogs in PostgreSQL.
         lake_catalog = request.getfixturevalue("pg_catalog")
         server = request.getfixturevalue("postgres")
+        extra["SDC_ENV"] = "prod"
         extra["SDC_ICEBERG_CATALOG_URI"] = server.sqlalchemy_url(lake_catalog.split("dbname=")[1].split()[0])
     home = tmp_path / "home"
     env = sdc_env(home, lake_catalog, **extra)
