@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from sdc.config import ConfigError, Settings, load_settings
+from sdc.publish import publish_app
 
 app = typer.Typer(
     help="Taicang safety data centre: load departmental feeds, validate, model, publish, query.",
@@ -19,12 +20,7 @@ app = typer.Typer(
 )
 contracts_app = typer.Typer(help="Data contracts: generated artefacts.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
-
-
-def _add_publish_app() -> None:
-    from sdc.publish import publish_app
-
-    app.add_typer(publish_app, name="publish")
+app.add_typer(publish_app, name="publish")
 
 
 def _settings() -> Settings:
@@ -123,7 +119,6 @@ def sql(
         str | None,
         typer.Option("--as-of", help="An earlier publish: its id, a date (as published by that day's end) or a time."),
     ] = None,
-    publish_id: Annotated[int | None, typer.Option("--publish", help="Same as --as-of ID.", hidden=True)] = None,
     full: Annotated[
         bool, typer.Option("--full", help="The restricted full view (unmasked); default is the masked view.")
     ] = False,
@@ -133,9 +128,7 @@ def sql(
     from warehouse.reader import open_published
 
     try:
-        session = open_published(
-            _settings(), as_of if as_of is not None else publish_id, audience="full" if full else "masked"
-        )
+        session = open_published(_settings(), as_of, audience="full" if full else "masked")
     except NothingPublished as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
@@ -180,9 +173,6 @@ def contracts_generate() -> None:
 
     for path in write_generated():
         typer.echo(f"wrote {path}")
-
-
-_add_publish_app()
 
 
 def main() -> None:  # pragma: no cover

@@ -123,8 +123,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         # Several machines (Dagster workers, dbt, readers) share the lake in production: SQLite is one machine's.
         raise ConfigError("SDC_ENV=prod needs a PostgreSQL catalog: SDC_LAKE_CATALOG=postgres:<libpq dsn>")
     keep = env_vars.get("SDC_PUBLISH_KEEP") or "30"
-    if not keep.isdigit() or int(keep) < 1:
-        raise ConfigError(f"SDC_PUBLISH_KEEP={keep!r} must be a whole number of publishes >= 1")
+    if not keep.isdigit() or int(keep) < 2:
+        # The previous publish always stays: readers that opened it just before a publish finish on it.
+        raise ConfigError(f"SDC_PUBLISH_KEEP={keep!r} must be a whole number of publishes >= 2")
     ext_dir = Path(env_vars.get("SDC_DUCKDB_EXTENSION_DIR") or REPO_ROOT / ".duckdb_extensions")
     return Settings(
         env=env,

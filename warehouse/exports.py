@@ -49,7 +49,7 @@ def export_parquet(settings: Settings, publish_id: int | None = None) -> ExportR
             folder = root / table
             folder.mkdir(exist_ok=True)
             tmp = folder / f".{table}.parquet.{os.getpid()}.tmp"
-            session._con.execute(f"COPY (SELECT * FROM main.\"{table}\") TO '{tmp}' (FORMAT parquet)")
+            session.connection.execute(f"COPY (SELECT * FROM main.\"{table}\") TO '{tmp}' (FORMAT parquet)")
             rows[table] = entry.row_counts[table]
             manifest = {
                 "table": table,
@@ -103,7 +103,7 @@ def export_iceberg(settings: Settings, publish_id: int | None = None) -> dict[Au
             entry = session.entry
             props = {"sdc.publish_id": str(entry.publish_id), "sdc.lake_snapshot_id": str(entry.snapshot_id)}
             for table in session.views:
-                data = session._con.execute(f'SELECT * FROM main."{table}"').to_arrow_table()
+                data = session.connection.execute(f'SELECT * FROM main."{table}"').to_arrow_table()
                 identifier = (namespace, table)
                 if catalog.table_exists(identifier) and not _same_shape(catalog.load_table(identifier), data.schema):
                     catalog.drop_table(identifier)  # the mart changed shape: its Iceberg history starts anew

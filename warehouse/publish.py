@@ -135,9 +135,14 @@ def publish(con: duckdb.DuckDBPyConnection, classifier: Classifier, run_id: str 
     return entry
 
 
-def publish_history(settings: Settings) -> list[PublishEntry]:
+def no_lake_yet(settings: Settings) -> bool:
+    """True when the lake's SQLite catalog does not exist (attaching read-only would fail)."""
     catalog = settings.lake_catalog
-    if catalog.startswith("sqlite:") and not Path(catalog.removeprefix("sqlite:")).exists():
+    return catalog.startswith("sqlite:") and not Path(catalog.removeprefix("sqlite:")).exists()
+
+
+def publish_history(settings: Settings) -> list[PublishEntry]:
+    if no_lake_yet(settings):
         return []
     con = open_lake(settings, read_only=True)
     try:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -24,7 +23,7 @@ import duckdb
 from sdc.config import Settings
 from warehouse.lake import LAKE, _attach, attach_sql, open_lake
 from warehouse.masking import masked_select
-from warehouse.publish import NothingPublished, PublishEntry, mart_sql, read_log, table_columns
+from warehouse.publish import NothingPublished, PublishEntry, mart_sql, no_lake_yet, read_log, table_columns
 
 Audience = Literal["masked", "full"]
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -140,6 +139,11 @@ class PublishedSession:
         self._check(query)
         return self._con.execute(query, params or [])
 
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The session's DuckDB connection without the masked view's query check: for trusted code (exports)."""
+        return self._con
+
     def close(self) -> None:
         self._con.close()
 
@@ -154,8 +158,7 @@ def open_published(
     settings: Settings, as_of: str | int | None = None, *, audience: Audience = "masked"
 ) -> PublishedSession:
     """A read-only session on the newest publish (or the one `as_of` names), one view per published table."""
-    catalog = settings.lake_catalog
-    if catalog.startswith("sqlite:") and not Path(catalog.removeprefix("sqlite:")).exists():
+    if no_lake_yet(settings):
         raise NothingPublished("nothing has been published yet: run `sdc run` (or `sdc demo`) first")
     con = open_lake(settings, read_only=True)
     try:

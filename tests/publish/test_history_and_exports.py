@@ -77,7 +77,7 @@ def all_leaks(session) -> list:
     leaks = []
     for view in session.views:
         cols = [r[0] for r in session.execute(f'DESCRIBE "{view}"').fetchall()]
-        leaks += find_leaks(session._con, view, f'SELECT * FROM main."{view}"', cols)
+        leaks += find_leaks(session.connection, view, f'SELECT * FROM main."{view}"', cols)
     return leaks
 
 
@@ -114,8 +114,9 @@ def test_parquet_export_holds_the_masked_published_marts_with_a_manifest(publish
     assert find_leaks(con, MART, f"SELECT * FROM {data}", cols) == []
     with open_published(settings) as masked:
         expected = read_state(masked)[MART]
-        masked._con.execute(f"CREATE VIEW exported AS SELECT * FROM {data}")
-        assert list(masked._con.execute("SELECT count(*), bit_xor(hash(t)) FROM exported t").fetchone()) == expected
+        masked.connection.execute(f"CREATE VIEW exported AS SELECT * FROM {data}")
+        exported = masked.connection.execute("SELECT count(*), bit_xor(hash(t)) FROM exported t").fetchone()
+        assert list(exported) == expected
 
 
 def test_iceberg_export_reads_back_through_pyiceberg_and_duckdb(published):
@@ -125,7 +126,7 @@ def test_iceberg_export_reads_back_through_pyiceberg_and_duckdb(published):
     for audience, namespace in ICEBERG_NAMESPACES.items():
         table = catalog.load_table((namespace, MART))
         with open_published(settings, audience=audience) as session:
-            lake_rows = session._con.execute(f"SELECT * FROM {MART} ORDER BY enterprise_code").fetchall()
+            lake_rows = session.connection.execute(f"SELECT * FROM {MART} ORDER BY enterprise_code").fetchall()
         # second engine 1: pyiceberg's own scan
         scanned = table.scan().to_arrow().sort_by("enterprise_code")
         assert [tuple(r.values()) for r in scanned.to_pylist()] == [

@@ -37,7 +37,7 @@ def scan_every_published_table(session) -> list:
     leaks = []
     for view in session.views:
         cols = [r[0] for r in session.execute(f'DESCRIBE "{view}"').fetchall()]
-        leaks += find_leaks(session._con, view, f'SELECT * FROM main."{view}"', cols)
+        leaks += find_leaks(session.connection, view, f'SELECT * FROM main."{view}"', cols)
     return leaks
 
 

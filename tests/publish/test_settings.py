@@ -17,7 +17,7 @@ def test_unknown_catalog_kind_is_an_error(tmp_path):
         load_settings({"SDC_HOME": str(tmp_path), "SDC_LAKE_CATALOG": "duckdb:/tmp/x.db"})
 
 
-@pytest.mark.parametrize("keep", ["0", "-1", "ten"])
+@pytest.mark.parametrize("keep", ["1", "0", "-1", "ten"])
 def test_retention_must_be_a_positive_number_of_publishes(tmp_path, keep):
     with pytest.raises(ConfigError, match="SDC_PUBLISH_KEEP"):
         load_settings({"SDC_HOME": str(tmp_path), "SDC_PUBLISH_KEEP": keep})
