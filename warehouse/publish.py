@@ -72,12 +72,8 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     """{column: DuckDB type} of a published table, in table order (as the attached snapshot has it)."""
-    rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
-        "AND table_name = ? ORDER BY column_index",
-        [LAKE, PUBLISHED_SCHEMA, table],
-    ).fetchall()
-    return {name: type_ for name, type_ in rows}
+    # DESCRIBE, not duckdb_columns(): the first duckdb_columns() of a process costs ~1.5 s of CPU.
+    return {row[0]: row[1] for row in con.execute(f"DESCRIBE {mart_sql(table)}").fetchall()}
 
 
 def mart_sql(table: str, snapshot: int | None = None) -> str:
