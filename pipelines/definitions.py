@@ -8,7 +8,7 @@ from pipelines.defs.credit.assets import credit_assets, credit_checks
 from pipelines.defs.dbt.assets import sdc_dbt_models
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.hazchem.assets import hazchem_assets, hazchem_checks
-from pipelines.defs.publish.assets import published_marts
+from pipelines.defs.publish.assets import publish_assets
 from pipelines.defs.schedules import api_pull_job, api_pull_schedule
 from pipelines.defs.sensors import landing_sensors
 from pipelines.defs.special_equipment.assets import special_equipment_assets, special_equipment_checks
@@ -27,7 +27,7 @@ defs = dg.Definitions(
         *special_equipment_assets,
         *credit_assets,
         sdc_dbt_models,
-        published_marts,
+        *publish_assets,
     ],
     asset_checks=[*hazchem_checks, *transport_checks, *construction_checks, *special_equipment_checks, *credit_checks],
     jobs=[all_assets_job, api_pull_job],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from typing import Annotated
 import typer
 
 from sdc.config import ConfigError, Settings, load_settings
+from sdc.publish import publish_app
 from sdc.quarantine import app as quarantine_app
 
 app = typer.Typer(
@@ -21,6 +23,7 @@ app = typer.Typer(
 contracts_app = typer.Typer(help="Data contracts: generated artefacts.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(publish_app, name="publish")
 
 
 def _mount_simulator() -> None:
@@ -128,39 +131,51 @@ def ui(port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000
 @app.command()
 def sql(
     query: Annotated[str | None, typer.Argument(help="SQL to run; omit for an interactive shell.")] = None,
-    publish_id: Annotated[
-        int | None, typer.Option("--publish", help="Query an earlier publish instead of the latest.")
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="An earlier publish: its id, a date (as published by that day's end) or a time."),
     ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="The restricted full view (unmasked); default is the masked view.")
+    ] = False,
 ) -> None:
-    """Query the published marts, read-only (each mart is a view in the default schema)."""
-    from warehouse.publish import NothingPublished, open_published
+    """Query the published marts, read-only: the masked view for analysts by default, --full for the restricted one."""
+    from warehouse.publish import NothingPublished
+    from warehouse.reader import open_published
 
     try:
-        con = open_published(_settings(), publish_id)
+        session = open_published(_settings(), as_of, audience="full" if full else "masked")
     except NothingPublished as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
     try:
         if query is not None:
-            _print_query(con, query)
+            _print_query(session, query)
             return
-        typer.echo("read-only session on the published marts; end statements with ';', Ctrl-D to quit")
+        e = session.entry
+        typer.echo(
+            f"read-only {session.audience} view of publish {e.publish_id} ({e.published_at:%Y-%m-%d %H:%M} UTC): "
+            f"{', '.join(session.views)}; end statements with ';', Ctrl-D to quit"
+        )
         buffer = ""
         for line in sys.stdin:
             buffer += line
             if buffer.strip().endswith(";"):
-                _print_query(con, buffer)
+                with contextlib.suppress(typer.Exit):  # the error is printed; the shell goes on
+                    _print_query(session, buffer)
                 buffer = ""
     finally:
-        con.close()
+        session.close()
 
 
-def _print_query(con, query: str) -> None:
+def _print_query(session, query: str) -> None:
     import duckdb
 
+    from warehouse.reader import QueryNotAllowed
+
     try:
-        rel = con.sql(query)
-    except duckdb.Error as exc:
+        rel = session.sql(query)
+    except (duckdb.Error, QueryNotAllowed) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     if rel is not None:

@@ -16,6 +16,10 @@ class Environment(StrEnum):
     PROD = "prod"
 
 
+# DuckLake catalog databases: SQLite for one machine, PostgreSQL for several (DuckLake's multi-user option).
+CATALOG_KINDS = ("sqlite", "postgres")
+
+
 class ConfigError(ValueError):
     """A configuration value is missing or not one of the allowed values."""
 
@@ -47,6 +51,16 @@ class Settings:
     """A file written in place (system C) is complete once unchanged this long."""
     transport_alarms_since: str | None = None
     """First alarm window start (`YYYY-MM-DD HH:MM:SS`, Beijing time) before any cursor exists; default 30 days ago."""
+    publish_keep: int = 30
+    """Publishes kept queryable ("as of"); older lake snapshots are expired after each publish."""
+    iceberg_catalog_uri: str | None = None
+    """SQL catalog of the Iceberg export (SQLAlchemy URL); default a SQLite file under the workspace."""
+    iceberg_warehouse: str | None = None
+    """Where the Iceberg export writes its tables (file:// or s3://); default under the workspace."""
+
+    @property
+    def catalog_kind(self) -> str:
+        return self.lake_catalog.split(":", 1)[0]
 
     @property
     def warehouse_dir(self) -> Path:
@@ -60,6 +74,19 @@ class Settings:
     def archive_dir(self) -> Path:
         """Content-addressed copies of every received file."""
         return self.home / "archive"
+
+    @property
+    def export_dir(self) -> Path:
+        """Parquet export of the published marts (masked), one folder per mart, for BI tools."""
+        return self.home / "exports" / "parquet"
+
+    @property
+    def iceberg_catalog(self) -> str:
+        return self.iceberg_catalog_uri or f"sqlite:///{self.home / 'iceberg' / 'catalog.sqlite'}"
+
+    @property
+    def iceberg_location(self) -> str:
+        return self.iceberg_warehouse or (self.home / "iceberg" / "warehouse").as_uri()
 
     @property
     def dagster_home(self) -> Path:
@@ -96,6 +123,18 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if env is Environment.PROD:
             raise ConfigError("SDC_ENV=prod needs SDC_LAKE_CATALOG (e.g. postgres:dbname=sdc host=...)")
         catalog = f"sqlite:{home / 'warehouse' / 'catalog.sqlite'}"
+    kind = catalog.split(":", 1)[0]
+    if kind not in CATALOG_KINDS:
+        raise ConfigError(
+            f"SDC_LAKE_CATALOG={catalog!r}: the catalog must start with one of {', '.join(CATALOG_KINDS)}"
+        )
+    if env is Environment.PROD and kind != "postgres":
+        # Several machines (Dagster workers, dbt, readers) share the lake in production: SQLite is one machine's.
+        raise ConfigError("SDC_ENV=prod needs a PostgreSQL catalog: SDC_LAKE_CATALOG=postgres:<libpq dsn>")
+    keep = env_vars.get("SDC_PUBLISH_KEEP") or "30"
+    if not keep.isdigit() or int(keep) < 2:
+        # The previous publish always stays: readers that opened it just before a publish finish on it.
+        raise ConfigError(f"SDC_PUBLISH_KEEP={keep!r} must be a whole number of publishes >= 2")
     ext_dir = Path(env_vars.get("SDC_DUCKDB_EXTENSION_DIR") or REPO_ROOT / ".duckdb_extensions")
     return Settings(
         env=env,
@@ -109,6 +148,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         extension_dir=ext_dir.expanduser().resolve(),
         landing_quiet_seconds=_seconds(env_vars, "SDC_LANDING_QUIET_SECONDS", 300.0),
         transport_alarms_since=env_vars.get("SDC_TRANSPORT_ALARMS_SINCE") or None,
+        publish_keep=int(keep),
+        iceberg_catalog_uri=env_vars.get("SDC_ICEBERG_CATALOG_URI") or None,
+        iceberg_warehouse=env_vars.get("SDC_ICEBERG_WAREHOUSE") or None,
     )
 
 

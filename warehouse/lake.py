@@ -47,7 +47,7 @@ def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | No
         settings.lake_data_path.mkdir(parents=True, exist_ok=True)
         if settings.lake_catalog.startswith("sqlite:"):
             settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(config=connection_config(settings.extension_dir))
+    con = duckdb.connect(config=connection_config(settings.extension_dir, trust_installed=read_only))
     _attach(con, attach_sql(settings, read_only=read_only, snapshot=snapshot))
     if not read_only:
         for schema in SCHEMAS:

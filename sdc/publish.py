@@ -1,0 +1,46 @@
+"""`sdc publish`: the history of published states and its retention."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+publish_app = typer.Typer(help="Published states of the warehouse: history and retention.", no_args_is_help=True)
+
+
+@publish_app.command("history")
+def history() -> None:
+    """Every publish: id, lake snapshot, time (Beijing), rows per mart; expired ones are marked."""
+    from sdc.cli import _settings
+    from warehouse.publish import publish_history
+    from warehouse.reader import BEIJING
+
+    entries = publish_history(_settings())
+    if not entries:
+        typer.echo("nothing has been published yet")
+        return
+    typer.echo(f"{'publish':>7}  {'snapshot':>8}  {'published (Beijing)':<19}  {'state':<8}  rows per mart")
+    for e in entries:
+        when = e.published_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+        rows = ", ".join(f"{m} {n}" for m, n in e.row_counts.items())
+        typer.echo(
+            f"{e.publish_id:>7}  {e.snapshot_id:>8}  {when:<19}  {'expired' if e.expired else 'live':<8}  {rows}"
+        )
+
+
+@publish_app.command("expire")
+def expire(
+    keep: Annotated[
+        int | None, typer.Option("--keep", min=1, help="Publishes to keep queryable (default SDC_PUBLISH_KEEP).")
+    ] = None,
+) -> None:
+    """Expire lake snapshots outside the retention window and delete files only they used."""
+    from sdc.cli import _settings
+    from warehouse.lake import lake_connection
+    from warehouse.publish import expire_publishes
+
+    settings = _settings()
+    with lake_connection(settings) as con:
+        result = expire_publishes(con, keep or settings.publish_keep)
+    typer.echo(f"expired {len(result.publishes)} publish(es) and {len(result.snapshots)} lake snapshot(s)")

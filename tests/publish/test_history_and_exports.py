@@ -1,0 +1,182 @@
+"""Two publishes on two days through the real pipeline: "as of" queries, the masked view scanned for ID
+and phone numbers, the Parquet export for BI tools and the Iceberg export read back by two engines."""
+
+import json
+from datetime import UTC, datetime, time, timedelta
+
+import duckdb
+import pytest
+from conftest import days_ago, deliver, run_sdc, sdc_env
+from reader_loop import read_state
+from typer.testing import CliRunner
+
+from sdc.cli import app
+from sdc.config import load_settings
+from warehouse.exports import ICEBERG_NAMESPACES, iceberg_catalog
+from warehouse.extensions import connection_config
+from warehouse.lake import lake_connection
+from warehouse.masking import find_leaks
+from warehouse.publish import publish_history
+from warehouse.reader import BEIJING, open_published
+
+MART = "hazchem_enterprises"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """Publish 1 'yesterday' (day-2 deliveries), publish 2 today (day-1 deliveries, more enterprises)."""
+    home = tmp_path_factory.mktemp("history") / "home"
+    env = sdc_env(home)
+    deliver(home, days_ago(2), scale=0.02)
+    run_sdc(env, "run")
+    settings = load_settings(env)
+    # The first publish happened yesterday evening (Beijing time): it is data in the log.
+    yesterday_evening = datetime.combine(days_ago(1), time(18, 0), BEIJING)
+    with lake_connection(settings) as con:
+        con.execute("UPDATE lake.meta.publish_log SET published_at = ? WHERE publish_id = 1", [yesterday_evening])
+    deliver(home, days_ago(1), scale=0.04)
+    run_sdc(env, "run")
+    return env, settings
+
+
+def sql(env, *args):
+    result = CliRunner().invoke(app, ["sql", *args], env=env)
+    return result.exit_code, result.output
+
+
+def count(env, *args) -> int:
+    code, out = sql(env, f"select count(*) as n from {MART}", *args)
+    assert code == 0, out
+    return int(next(line for line in out.splitlines() if line.strip("│ ").isdigit()).strip("│ "))
+
+
+def test_as_of_an_earlier_publish_gives_that_days_numbers(published):
+    env, settings = published
+    history = publish_history(settings)
+    assert [e.publish_id for e in history] == [1, 2]
+    yesterday, today = history[0].row_counts[MART], history[1].row_counts[MART]
+    assert yesterday < today
+    assert count(env) == today
+    assert count(env, "--as-of", str(days_ago(1))) == yesterday  # as of yesterday (end of day, Beijing)
+    assert count(env, "--as-of", "1") == yesterday
+    assert count(env, "--as-of", f"{days_ago(1)}T20:00") == yesterday
+    assert count(env, "--as-of", str(datetime.now(BEIJING).date())) == today
+    code, out = sql(env, "select 1", "--as-of", str(days_ago(2)))
+    assert code == 1 and "nothing had been published as of" in out
+
+
+def test_publish_history_command_lists_every_publish(published):
+    env, _ = published
+    result = CliRunner().invoke(app, ["publish", "history"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in result.output.splitlines()[1:]]
+    assert [line[0] for line in lines] == ["1", "2"] and all("live" in line for line in lines)
+
+
+def all_leaks(session) -> list:
+    leaks = []
+    for view in session.views:
+        cols = [r[0] for r in session.execute(f'DESCRIBE "{view}"').fetchall()]
+        leaks += find_leaks(session.connection, view, f'SELECT * FROM main."{view}"', cols)
+    return leaks
+
+
+@pytest.mark.parametrize("publish_id", [1, 2])
+def test_no_unmasked_id_or_phone_number_in_any_column_of_any_published_table(published, publish_id):
+    _, settings = published
+    with open_published(settings, publish_id) as masked:
+        assert masked.views  # every published table
+        assert all_leaks(masked) == []
+    with open_published(settings, publish_id, audience="full") as full:
+        assert {x.kind for x in all_leaks(full)} == {"phone"}  # the scanner does see them where they are
+
+
+def test_masked_view_reduces_names_and_refuses_writes(published):
+    env, _ = published
+    code, out = sql(env, f"select principal_name, principal_phone from {MART} limit 1")
+    assert code == 0 and "张*" in out and "****" in out
+    code, out = sql(env, f"delete from {MART}")
+    assert code == 1 and "read-only" in out
+    code, out = sql(env, f"select * from lake.marts.{MART}")
+    assert code == 1 and "masked view shows only the published tables" in out
+
+
+def test_parquet_export_holds_the_masked_published_marts_with_a_manifest(published):
+    _, settings = published
+    folder = settings.export_dir / MART
+    manifest = json.loads((folder / "_manifest.json").read_text(encoding="utf-8"))
+    latest = publish_history(settings)[-1]
+    assert (manifest["publish_id"], manifest["lake_snapshot_id"]) == (latest.publish_id, latest.snapshot_id)
+    assert manifest["audience"] == "masked" and manifest["rows"] == latest.row_counts[MART]
+    con = duckdb.connect()
+    data = f"read_parquet('{folder / manifest['file']}')"
+    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {data}").fetchall()]
+    assert find_leaks(con, MART, f"SELECT * FROM {data}", cols) == []
+    with open_published(settings) as masked:
+        expected = read_state(masked)[MART]
+        masked.connection.execute(f"CREATE VIEW exported AS SELECT * FROM {data}")
+        exported = masked.connection.execute("SELECT count(*), bit_xor(hash(t)) FROM exported t").fetchone()
+        assert list(exported) == expected
+
+
+def test_iceberg_export_reads_back_through_pyiceberg_and_duckdb(published):
+    _, settings = published
+    catalog = iceberg_catalog(settings)
+    history = publish_history(settings)
+    for audience, namespace in ICEBERG_NAMESPACES.items():
+        table = catalog.load_table((namespace, MART))
+        with open_published(settings, audience=audience) as session:
+            lake_rows = session.connection.execute(f"SELECT * FROM {MART} ORDER BY enterprise_code").fetchall()
+        # second engine 1: pyiceberg's own scan
+        scanned = table.scan().to_arrow().sort_by("enterprise_code")
+        assert [tuple(r.values()) for r in scanned.to_pylist()] == [
+            tuple(v.astimezone(UTC) if isinstance(v, datetime) and v.tzinfo else v for v in r) for r in lake_rows
+        ]
+        # second engine 2: DuckDB's iceberg extension on the table's metadata
+        con = duckdb.connect(config=connection_config(settings.extension_dir))
+        n = con.execute("SELECT count(*) FROM iceberg_scan(?)", [table.metadata_location]).fetchone()[0]
+        assert n == history[-1].row_counts[MART]
+        # every publish is an Iceberg snapshot too: the first one still reads as publish 1
+        first = max(
+            (s for s in table.snapshots() if s.summary and s.summary["sdc.publish_id"] == "1"),
+            key=lambda s: s.sequence_number,
+        )
+        assert len(table.scan(snapshot_id=first.snapshot_id).to_arrow()) == history[0].row_counts[MART]
+
+
+def test_retention_from_the_command_line(published, tmp_path):
+    env, settings = published
+    result = CliRunner().invoke(app, ["publish", "expire", "--keep", "1"], env=env)
+    assert result.exit_code == 0 and "expired 1 publish(es)" in result.output, result.output
+    code, out = sql(env, "select 1", "--as-of", "1")
+    assert code == 1 and "expired" in out
+    assert count(env) == publish_history(settings)[-1].row_counts[MART]
+    assert (datetime.now(UTC) - publish_history(settings)[0].expired_at) < timedelta(minutes=5)
+
+
+def test_publish_refuses_marts_whose_latest_blocking_check_failed(published, monkeypatch):
+    """Dagster skips the publish when a mart check fails in the same run; a run that selects only
+    `published/marts` must not publish a mart whose latest blocking check failed either."""
+    import dagster as dg
+
+    from pipelines.defs.publish.assets import _blocking_mart_checks
+
+    env, settings = published
+    before = len(publish_history(settings))
+    check = _blocking_mart_checks()[0]
+    monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
+
+    def report(passed: bool) -> None:
+        with dg.DagsterInstance.get() as instance:
+            instance.report_runless_asset_event(
+                dg.AssetCheckEvaluation(asset_key=check.asset_key, check_name=check.name, passed=passed)
+            )
+
+    report(False)
+    refused = run_sdc(env, "run", "--select", "key:published/marts", check=False)
+    assert refused.returncode == 1
+    assert "blocking checks did not pass" in refused.stdout + refused.stderr
+    assert len(publish_history(settings)) == before
+    report(True)
+    run_sdc(env, "run", "--select", "key:published/marts")
+    assert len(publish_history(settings)) == before + 1

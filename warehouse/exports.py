@@ -1,0 +1,119 @@
+"""Copies of a publish for engines that cannot read DuckLake.
+
+- Parquet (BI tools): the masked view of every published table, one folder per table with
+  `<table>.parquet` and `_manifest.json` (publish id, lake snapshot, rows, sha256).
+- Apache Iceberg (Spark, Trino, Flink): every published table into a SQL-catalog (pyiceberg)
+  namespace per audience, one Iceberg snapshot per publish carrying the publish id and lake snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sdc.config import Settings
+from warehouse.reader import Audience, open_published
+
+ICEBERG_NAMESPACES: dict[Audience, str] = {"full": "sdc_published", "masked": "sdc_published_masked"}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    publish_id: int
+    snapshot_id: int
+    tables: dict[str, int]
+    location: str
+
+
+def export_parquet(settings: Settings, publish_id: int | None = None) -> ExportReport:
+    """Write the masked published tables to `settings.export_dir/<table>/`; each file is replaced atomically
+    (data first, then its manifest), tables no longer published are removed."""
+    root = settings.export_dir
+    root.mkdir(parents=True, exist_ok=True)
+    with open_published(settings, publish_id, audience="masked") as session:
+        entry = session.entry
+        rows = {}
+        for table in session.views:
+            folder = root / table
+            folder.mkdir(exist_ok=True)
+            tmp = folder / f".{table}.parquet.{os.getpid()}.tmp"
+            session.connection.execute(f"COPY (SELECT * FROM main.\"{table}\") TO '{tmp}' (FORMAT parquet)")
+            rows[table] = entry.row_counts[table]
+            manifest = {
+                "table": table,
+                "audience": "masked",
+                "publish_id": entry.publish_id,
+                "lake_snapshot_id": entry.snapshot_id,
+                "published_at": entry.published_at.isoformat(),
+                "rows": rows[table],
+                "file": f"{table}.parquet",
+                "sha256": _sha256(tmp),
+                "classifications": entry.classifications[table],
+            }
+            os.replace(tmp, folder / f"{table}.parquet")
+            (folder / "_manifest.json.tmp").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
+            os.replace(folder / "_manifest.json.tmp", folder / "_manifest.json")
+    for stale in root.iterdir():
+        if stale.is_dir() and stale.name not in rows:
+            shutil.rmtree(stale)
+    return ExportReport(entry.publish_id, entry.snapshot_id, rows, str(root))
+
+
+def iceberg_catalog(settings: Settings):
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    if settings.iceberg_catalog.startswith("sqlite:///"):
+        Path(settings.iceberg_catalog.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if settings.iceberg_location.startswith("file://"):
+        Path(settings.iceberg_location.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+    return SqlCatalog("sdc", uri=settings.iceberg_catalog, warehouse=settings.iceberg_location)
+
+
+def _same_shape(table, arrow_schema) -> bool:
+    """Same column names and Iceberg types (string / large_string and nullability do not matter)."""
+    from pyiceberg.io.pyarrow import pyarrow_to_schema
+
+    existing = table.schema()
+    try:
+        incoming = pyarrow_to_schema(arrow_schema, name_mapping=existing.name_mapping)
+    except ValueError:
+        return False
+    return [(f.name, f.field_type) for f in incoming.fields] == [(f.name, f.field_type) for f in existing.fields]
+
+
+def export_iceberg(settings: Settings, publish_id: int | None = None) -> dict[Audience, ExportReport]:
+    """Overwrite one Iceberg table per published table and audience with the publish's data."""
+    catalog = iceberg_catalog(settings)
+    reports = {}
+    for audience, namespace in ICEBERG_NAMESPACES.items():
+        catalog.create_namespace_if_not_exists(namespace)
+        with open_published(settings, publish_id, audience=audience) as session:
+            entry = session.entry
+            props = {"sdc.publish_id": str(entry.publish_id), "sdc.lake_snapshot_id": str(entry.snapshot_id)}
+            for table in session.views:
+                data = session.connection.execute(f'SELECT * FROM main."{table}"').to_arrow_table()
+                identifier = (namespace, table)
+                if catalog.table_exists(identifier) and not _same_shape(catalog.load_table(identifier), data.schema):
+                    catalog.drop_table(identifier)  # the mart changed shape: its Iceberg history starts anew
+                if not catalog.table_exists(identifier):
+                    catalog.create_table(identifier, schema=data.schema, properties=props)
+                catalog.load_table(identifier).overwrite(data, snapshot_properties=props)
+            for ident in catalog.list_tables(namespace):
+                if ident[-1] not in session.views:
+                    catalog.drop_table(ident)
+            reports[audience] = ExportReport(
+                entry.publish_id, entry.snapshot_id, dict(entry.row_counts), f"{settings.iceberg_location}/{namespace}"
+            )
+    return reports
