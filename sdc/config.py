@@ -96,11 +96,6 @@ class Settings:
     def dbt_target_dir(self) -> Path:
         return self.home / "dbt_target"
 
-    def source_configured(self, system: str) -> bool:
-        """Whether a source system is connected here: landing-zone systems always are, APIs once their URL is set."""
-        urls = {"transport": self.transport_api_url, "credit": self.credit_api_url}
-        return bool(urls[system]) if system in urls else True
-
     def dbt_env(self) -> dict[str, str]:
         """Environment the dbt profile reads (dbt_project/profiles.yml)."""
         return {

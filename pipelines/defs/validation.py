@@ -107,10 +107,13 @@ def validated_assets(
             validated_layer.ensure_tables(con, contract)
             age = validated_layer.hours_since_last_delivery(con, contract)
         sla = contract.freshness_hours
-        if age is None and not lake.settings().source_configured(contract.system):
-            # An API system that is not connected in this environment has nothing to be late with.
+        if age is None:
+            # Nothing delivered yet (a source not connected yet, a weekly file not due): flag it, but only
+            # data that was delivered and then went stale blocks the marts.
             return dg.AssetCheckResult(
-                passed=True, metadata={"note": f"source system {contract.system} is not configured here"}
+                passed=False,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"note": f"no delivery of {dataset} yet", "sla_hours": sla or 0.0},
             )
         return dg.AssetCheckResult(
             passed=sla is None or (age is not None and age <= sla),

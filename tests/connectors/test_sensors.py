@@ -57,6 +57,7 @@ def test_construction_files_wait_for_the_quiet_period(settings, monkeypatch):
     folder = settings.landing_dir / "construction"
     folder.mkdir(parents=True)
     (folder / "alarms_2026112809.jsonl").write_text('{"alarmId": "TA1"}\n', "utf-8")
+    monkeypatch.delenv("SDC_LANDING_QUIET_SECONDS", raising=False)
     assert tick("construction_landing_files", None)[0] == []  # default quiet period: 300 s
     monkeypatch.setenv("SDC_LANDING_QUIET_SECONDS", "0")
     assert [r.tags["sdc/dataset"] for r in tick("construction_landing_files", None)[0]] == ["construction.alarm"]

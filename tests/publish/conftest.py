@@ -20,6 +20,7 @@ def sdc_env(home: Path, catalog: str | None = None, **extra: str) -> dict[str, s
     """Environment of an `sdc` subprocess on workspace `home` (SQLite catalog unless `catalog`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SDC_", "DAGSTER_"))}
     env.update({"SDC_HOME": str(home), "SDC_ENV": "ci", "DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false"})
+    env["SDC_LANDING_QUIET_SECONDS"] = "0"  # deliveries are copied in whole before each run
     if catalog:
         env["SDC_LAKE_CATALOG"] = catalog
     env.update(extra)
