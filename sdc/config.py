@@ -97,12 +97,16 @@ class Settings:
         return self.home / "dbt_target"
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment the dbt profile reads (dbt_project/profiles.yml)."""
+        """Environment the dbt profile reads (dbt_project/profiles.yml).
+
+        Derived values under their own SDC_DBT_* names: they are set for each dbt invocation and must never
+        be mistaken for configuration (SDC_LAKE_CATALOG, SDC_ENV) by a later load_settings() in the process.
+        """
         return {
-            "SDC_LAKE_CATALOG": self.lake_catalog,
-            "SDC_LAKE_DATA_PATH": str(self.lake_data_path) + "/",
-            "SDC_DUCKDB_EXTENSION_DIR": str(self.extension_dir),
-            "SDC_ENV": self.env.value,
+            "SDC_DBT_LAKE_CATALOG": self.lake_catalog,
+            "SDC_DBT_LAKE_DATA_PATH": str(self.lake_data_path) + "/",
+            "SDC_DBT_EXTENSION_DIR": str(self.extension_dir),
+            "SDC_DBT_TARGET": self.env.value,
             "DO_NOT_TRACK": "1",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         }

@@ -2,6 +2,7 @@
 and phone numbers, the Parquet export for BI tools and the Iceberg export read back by two engines."""
 
 import json
+import re
 from datetime import UTC, datetime, time, timedelta
 
 import duckdb
@@ -94,7 +95,8 @@ def test_no_unmasked_id_or_phone_number_in_any_column_of_any_published_table(pub
 def test_masked_view_reduces_names_and_refuses_writes(published):
     env, _ = published
     code, out = sql(env, f"select principal_name, principal_phone from {MART} limit 1")
-    assert code == 0 and "张*" in out and "****" in out
+    # a person's name keeps its first character only; a phone keeps its first 3 and last 4 digits
+    assert code == 0 and re.search(r"│ [\u4e00-\u9fff]\*", out) and re.search(r"1\d\d\*{4}\d{4}", out), out
     code, out = sql(env, f"delete from {MART}")
     assert code == 1 and "read-only" in out
     code, out = sql(env, f"select * from lake.marts.{MART}")
