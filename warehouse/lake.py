@@ -29,7 +29,7 @@ def attach_sql(settings: Settings, *, read_only: bool = False, snapshot: int | N
     return f"ATTACH 'ducklake:{settings.lake_catalog}' AS {LAKE} ({', '.join(options)})"
 
 
-def _attach(con: duckdb.DuckDBPyConnection, sql: str, attempts: int = 5) -> None:
+def _attach(con: duckdb.DuckDBPyConnection, sql: str, attempts: int = 12) -> None:
     # A SQLite catalog being committed to can answer "busy" for a moment: retry briefly.
     for attempt in range(attempts):
         try:
@@ -38,7 +38,7 @@ def _attach(con: duckdb.DuckDBPyConnection, sql: str, attempts: int = 5) -> None
         except duckdb.Error as exc:
             if attempt == attempts - 1 or ("lock" not in str(exc).lower() and "busy" not in str(exc).lower()):
                 raise
-            time.sleep(0.1 * (attempt + 1))
+            time.sleep(min(0.1 * 2**attempt, 2.0))
 
 
 def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
