@@ -5,10 +5,11 @@ from dagster_dbt import DbtCliResource
 
 from pipelines.defs.construction.assets import construction_assets, construction_checks
 from pipelines.defs.credit.assets import credit_assets, credit_checks
-from pipelines.defs.dbt.assets import sdc_dbt_models
+from pipelines.defs.dbt.assets import sdc_dbt_models, sdc_dbt_upstream
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.hazchem.assets import hazchem_assets, hazchem_checks
 from pipelines.defs.publish.assets import publish_assets
+from pipelines.defs.resolution.assets import enterprise_resolution
 from pipelines.defs.schedules import api_pull_job, api_pull_schedule
 from pipelines.defs.sensors import landing_sensors
 from pipelines.defs.special_equipment.assets import special_equipment_assets, special_equipment_checks
@@ -26,6 +27,8 @@ defs = dg.Definitions(
         *construction_assets,
         *special_equipment_assets,
         *credit_assets,
+        sdc_dbt_upstream,
+        enterprise_resolution,
         sdc_dbt_models,
         *publish_assets,
     ],

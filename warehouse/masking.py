@@ -160,7 +160,10 @@ class ManifestClassifier:
 # --- the leak scanner ---------------------------------------------------------------------------------
 
 # 18-character resident ID: province 1-8, six-digit region, a 19xx/20xx birth date, sequence, check.
-ID_CANDIDATE = r"(?:^|[^0-9])([1-8][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx])"
+# Not glued to a letter either: source keys such as waybill numbers (YD + 320585 + date + serial) are not IDs.
+ID_CANDIDATE = (
+    r"(?:^|[^0-9A-Za-z])([1-8][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx])"
+)
 # Mobile numbers (optionally +86) and Taicang landlines (0512 + 7-8 digits), not inside a longer number.
 PHONE_CANDIDATE = r"(?:^|[^0-9])((?:\+?86-?)?1[3-9][0-9]{9}|0512-?[0-9]{7,8})(?:$|[^0-9])"
 _ID_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]

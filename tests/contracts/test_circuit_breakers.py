@@ -12,7 +12,7 @@ from warehouse.publish import publish_history
 
 VALIDATED = "validated/hazchem/enterprise"
 # Only system A's enterprise feed is delivered here: run its chain and the publish, not the other feeds.
-CHAIN = '+key:"marts/hazchem_enterprises" or key:"published/marts"'
+CHAIN = '+key:"published/marts"'
 
 
 def run_chain(settings):

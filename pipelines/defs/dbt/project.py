@@ -13,6 +13,10 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
+# The dbt project runs in two parts around the enterprise resolution (pipelines/defs/resolution).
+UPSTREAM_SELECT = "staging intermediate history resource_type:seed"
+MARTS_SELECT = "marts"
+
 
 def dbt_build_args(env: str, *, full_refresh: bool = False) -> list[str]:
     """`dbt build` for the assets Dagster selected (dagster-dbt adds the --select)."""
@@ -20,6 +24,11 @@ def dbt_build_args(env: str, *, full_refresh: bool = False) -> list[str]:
     if full_refresh:
         args.append("--full-refresh")
     return args
+
+
+def dbt_docs_args(env: str) -> list[str]:
+    """`dbt docs generate` (offline: the catalog comes from the lake, the site is static)."""
+    return ["docs", "generate", "--target", env]
 
 
 def dbt_parse_args(env: str) -> list[str]:

@@ -10,13 +10,15 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 def _layer(node: Mapping[str, Any]) -> str:
     if node["resource_type"] == "source":
         return "validated"
+    if node["resource_type"] == "seed":
+        return "reference"
     parts = node.get("fqn", [])
     return parts[1] if len(parts) > 2 else "models"
 
 
 def _system(node: Mapping[str, Any]) -> str | None:
     if node["resource_type"] == "source":
-        return node["source_name"]
+        return None if node["source_name"] == "resolution" else node["source_name"]
     name = node["name"]
     if name.startswith("stg_") and "__" in name:
         return name.removeprefix("stg_").split("__", 1)[0]
@@ -29,6 +31,9 @@ class SdcDbtTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         node = dbt_resource_props
+        if node["resource_type"] == "source" and node["source_name"] == "resolution":
+            # lake.resolution.* is written by the Python asset intermediate/enterprise_resolution
+            return dg.AssetKey(["intermediate", "enterprise_resolution"])
         if node["resource_type"] == "source":
             # validated.<system>__<entity> is the Python asset validated/<system>/<entity>
             system, entity = node["name"].split("__", 1)

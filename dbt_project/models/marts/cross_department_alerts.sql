@@ -1,0 +1,164 @@
+-- 跨部门预警: facts only visible when two departments' data are joined, each with its evidence rows
+-- (dataset, record_id, role) so anyone can check it at the source.
+with ent as (select * from {{ ref('enterprise_xref') }}),
+
+listing as (  -- current version of every list entry, on the resolved enterprise
+    select x.enterprise_id, h.entry_id, h.listed_from, h.listed_until
+    from {{ ref('dishonest_entry_history') }} as h
+    join ent as x on x.dataset = 'credit.dishonest_entry' and x.record_id = h.entry_id
+    where h.is_current
+),
+
+waybills as (
+    select * from {{ ref('stg_hazchem__waybills') }} where status <> '作废'
+),
+
+-- 1. blacklisted shipper or carrier on a waybill dispatched on or after its listing date
+blacklisted_party as (
+    select
+        'blacklisted_party_on_waybill' as alert_type,
+        'enterprise' as entity_type,
+        x.enterprise_id as entity_id,
+        w.departed_at as occurred_at,
+        '失信主体作为' || case x.role when 'shipper' then '托运人' else '承运人' end || '出现在运单 ' || w.waybill_no
+            as description,
+        [{'dataset': 'hazchem.waybill', 'record_id': w.waybill_no, 'role': x.role},
+         {'dataset': 'credit.dishonest_entry', 'record_id': l.entry_id, 'role': 'subject'}] as evidence
+    from waybills as w
+    join ent as x on x.dataset = 'hazchem.waybill' and x.record_id = w.waybill_no
+    join listing as l on l.enterprise_id = x.enterprise_id
+    where cast(w.departed_at as date) >= l.listed_from
+      and (l.listed_until is null or cast(w.departed_at as date) < l.listed_until)
+),
+
+platform_versions as (  -- every version of every platform vehicle, valid from its gxsj to the next one
+    select
+        vehicle_id as platform_vehicle_id,
+        sdc_plate(plate) || '/' || coalesce(sdc_plate_colour_code(plate_colour), '?') as vehicle_key,
+        status,
+        business_type,
+        updated_at as valid_from,
+        lead(updated_at) over (partition by vehicle_id order by updated_at) as valid_to,
+        row_number() over (partition by vehicle_id order by updated_at) = 1 as is_first
+    from {{ source('transport', 'transport__vehicle') }}
+    qualify row_number() over (partition by vehicle_id, updated_at order by _loaded_at desc) = 1
+),
+
+platform_vehicles as (
+    select r.vehicle_id, p.*
+    from platform_versions as p
+    join {{ ref('int_vehicle_resolution') }} as r using (vehicle_key)
+),
+
+-- 2. waybill tractor or trailer that is not a registered, active 危货 vehicle on the platform at dispatch
+--    (the platform version current at departure; a vehicle registered later counts with its first version)
+unregistered_vehicle as (
+    select
+        'unregistered_waybill_vehicle' as alert_type,
+        'vehicle' as entity_type,
+        v.vehicle_id as entity_id,
+        w.departed_at as occurred_at,
+        '运单 ' || w.waybill_no || ' 的' || case v.role when 'tractor' then '牵引车 ' else '挂车 ' end || v.plate
+            || case when any_value(p.platform_vehicle_id) is null then ' 未在两客一危平台登记'
+                    else ' 在平台状态为 ' || any_value(p.status) || '/' || any_value(p.business_type) end as description,
+        list_concat(
+            [{'dataset': 'hazchem.waybill', 'record_id': w.waybill_no, 'role': v.role}],
+            coalesce(list(distinct {'dataset': 'transport.vehicle', 'record_id': p.platform_vehicle_id, 'role': 'vehicle'})
+                filter (where p.platform_vehicle_id is not null), [])
+        ) as evidence
+    from waybills as w
+    join {{ ref('vehicle_xref') }} as v on v.dataset = 'hazchem.waybill' and v.record_id = w.waybill_no
+    left join platform_vehicles as p
+        on p.vehicle_id = v.vehicle_id
+        and (p.valid_from <= w.departed_at or p.is_first)
+        and (p.valid_to is null or w.departed_at < p.valid_to)
+    group by v.vehicle_id, w.departed_at, w.waybill_no, v.role, v.plate
+    having not coalesce(bool_or(p.status = '营运' and p.business_type = '危货运输'), false)
+),
+
+-- 3. speeding or fatigue alarm on a vehicle during one of its active waybills
+alarm_on_trip as (
+    select
+        'alarm_during_active_waybill' as alert_type,
+        'vehicle' as entity_type,
+        a.vehicle_id as entity_id,
+        s.started_at as occurred_at,
+        '运单 ' || w.waybill_no || ' 运输途中 ' || s.plate || ' 发生' || s.alarm_name as description,
+        [{'dataset': 'transport.alarm', 'record_id': s.alarm_id, 'role': 'vehicle'},
+         {'dataset': 'hazchem.waybill', 'record_id': w.waybill_no, 'role': 'tractor'}] as evidence
+    from {{ ref('stg_transport__alarms') }} as s
+    join {{ ref('vehicle_xref') }} as a on a.dataset = 'transport.alarm' and a.record_id = s.alarm_id
+    join {{ ref('vehicle_xref') }} as t on t.dataset = 'hazchem.waybill' and t.role = 'tractor' and t.vehicle_id = a.vehicle_id
+    join waybills as w on w.waybill_no = t.record_id
+    where s.alarm_category in ('speeding', 'fatigue')
+      and s.started_at >= w.departed_at
+      and (s.started_at <= w.arrived_at or (w.arrived_at is null and w.status = '运输中'))
+),
+
+registry_current as (  -- the newest registration of each machine in the registry
+    select q.equipment_id, arg_max(e, e.reg_code[11:16] || e.reg_code) as e
+    from {{ ref('equipment_xref') }} as q
+    join {{ ref('stg_special_equipment__equipment') }} as e on q.dataset = 'special_equipment.equipment' and e.reg_code = q.record_id
+    group by q.equipment_id
+),
+
+-- 4. crane/hoist alarms on a project while the registry says its inspection is overdue or it is not 在用
+crane_alarm as (
+    select
+        'crane_alarm_while_overdue' as alert_type,
+        'equipment' as entity_type,
+        q.equipment_id as entity_id,
+        min(a.occurred_at) as occurred_at,
+        '项目 ' || d.project_code || ' 的' || any_value(d.self_no) || ' 报警 ' || count(*) || ' 次，'
+            || case when any_value(r.e.status) <> '在用' then '登记状态为' || any_value(r.e.status)
+                    else '定期检验已于 ' || any_value(r.e.next_inspection_date) || ' 到期' end as description,
+        list_concat(
+            [{'dataset': 'special_equipment.equipment', 'record_id': any_value(r.e.reg_code), 'role': 'equipment'},
+             {'dataset': 'construction.device', 'record_id': d.device_sn, 'role': 'device'}],
+            list({'dataset': 'construction.alarm', 'record_id': a.alarm_id, 'role': 'device'} order by a.alarm_id)
+        ) as evidence
+    from {{ ref('stg_construction__alarms') }} as a
+    join {{ ref('stg_construction__devices') }} as d using (device_sn)
+    join {{ ref('equipment_xref') }} as q on q.dataset = 'construction.device' and q.record_id = d.device_sn
+    join registry_current as r using (equipment_id)
+    where r.e.status <> '在用' or r.e.next_inspection_date < cast(a.occurred_at as date)
+    group by q.equipment_id, d.project_code, d.device_sn
+),
+
+-- 5. enterprise on the dishonest list as contractor of an active project
+blacklisted_contractor as (
+    select
+        'blacklisted_contractor_on_active_project' as alert_type,
+        'enterprise' as entity_type,
+        x.enterprise_id as entity_id,
+        cast(greatest(l.listed_from, p.start_date) as timestamp) as occurred_at,
+        '失信主体为在建项目 ' || p.project_code || ' 的施工单位' as description,
+        [{'dataset': 'construction.project', 'record_id': p.project_code, 'role': 'contractor'},
+         {'dataset': 'credit.dishonest_entry', 'record_id': l.entry_id, 'role': 'subject'}] as evidence
+    from {{ ref('stg_construction__projects') }} as p
+    join ent as x on x.dataset = 'construction.project' and x.role = 'contractor' and x.record_id = p.project_code
+    join listing as l on l.enterprise_id = x.enterprise_id
+    where p.is_active
+      and l.listed_from <= current_date
+      and (l.listed_until is null or current_date < l.listed_until)
+),
+
+alerts as (
+    select * from blacklisted_party
+    union all select * from unregistered_vehicle
+    union all select * from alarm_on_trip
+    union all select * from crane_alarm
+    union all select * from blacklisted_contractor
+)
+
+select
+    alert_type || ':' || translate(substr(md5(alert_type || entity_id || cast(evidence[1] as varchar)
+        || coalesce(cast(evidence[2] as varchar), '')), 1, 16), '0123456789', 'ghjklmnpqr') as alert_id,
+    alert_type,
+    entity_type,
+    entity_id,
+    occurred_at,
+    description,
+    evidence,
+    len(evidence) as evidence_count
+from alerts

@@ -1,0 +1,19 @@
+-- 一张图: every geolocated object in one coordinate system (WGS-84): hazchem enterprises (A, WGS-84),
+-- construction projects (C sends GCJ-02: converted), and open 两客一危 alarms (B, WGS-84).
+select
+    'enterprise:' || enterprise_id as map_point_id, 'enterprise' as layer, enterprise_id as entity_id, name as label,
+    town, longitude, latitude
+from {{ ref('enterprise_profile') }}
+where longitude is not null and latitude is not null
+union all
+select
+    'project:' || p.project_code, 'construction_project', p.project_code, p.project_name, p.town,
+    {{ gcj02_to_wgs84_lng('p.longitude', 'p.latitude') }},
+    {{ gcj02_to_wgs84_lat('p.longitude', 'p.latitude') }}
+from {{ ref('stg_construction__projects') }} as p
+where p.longitude is not null and p.latitude is not null
+union all
+select
+    'vehicle_alarm:' || alarm_id, 'vehicle_alarm', alarm_id, plate || ' ' || alarm_name, null, longitude, latitude
+from {{ ref('stg_transport__alarms') }}
+where ended_at is null and longitude is not null and latitude is not null

@@ -1,0 +1,21 @@
+-- One row per project: the latest updatedAt wins. System C sends UTC instants: shown here in Beijing time.
+select
+    project_code,
+    {{ clean_name('project_name') }} as project_name,
+    {{ clean_identifier('permit_no') }} as permit_no,
+    {{ canonical_town('town') }} as town,
+    {{ clean_text('address') }} as address,
+    longitude,
+    latitude,
+    status,
+    status = '在建' as is_active,
+    {{ clean_name('contractor_name') }} as contractor_name,
+    {{ clean_identifier('contractor_uscc') }} as contractor_uscc,
+    {{ clean_name('owner_name') }} as owner_name,
+    {{ clean_identifier('owner_uscc') }} as owner_uscc,
+    start_date,
+    planned_end_date,
+    {{ beijing_time('updated_at') }} as updated_at,
+    {{ lineage_columns() }}
+from {{ source('construction', 'construction__project') }}
+{{ latest_per_key('project_code', 'updated_at desc') }}

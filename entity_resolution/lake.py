@@ -1,0 +1,86 @@
+"""Reading mentions from and writing resolutions to the lake (`lake.resolution.*`).
+
+Tables:
+- `enterprise_mention_map`: mention_id -> enterprise_id, with the rule that joined it (the marts read it);
+- `enterprise_review_queue`: candidate pairs not merged automatically (uncertain, ambiguous, refused);
+- `enterprise_review_decisions`: a reviewer's verdict per pair (`must_link` / `cannot_link`), applied on
+  the next run. Decisions are never overwritten by the pipeline; `record_decision` appends one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from entity_resolution import enterprises, matching
+
+MENTIONS = "lake.intermediate.int_enterprise_mentions"
+DDL = [
+    "CREATE SCHEMA IF NOT EXISTS lake.resolution",
+    """CREATE TABLE IF NOT EXISTS lake.resolution.enterprise_mention_map (
+        mention_id VARCHAR, enterprise_id VARCHAR, profile_id VARCHAR, match_rule VARCHAR,
+        match_probability DOUBLE, resolved_at TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS lake.resolution.enterprise_review_queue (
+        pair_id VARCHAR, mention_id_l VARCHAR, mention_id_r VARCHAR, enterprise_id_l VARCHAR,
+        enterprise_id_r VARCHAR, match_probability DOUBLE, reason VARCHAR, queued_at TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS lake.resolution.enterprise_review_decisions (
+        mention_id_l VARCHAR, mention_id_r VARCHAR, decision VARCHAR, decided_by VARCHAR, note VARCHAR,
+        decided_at TIMESTAMPTZ)""",
+]
+DECISIONS = ("must_link", "cannot_link")
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in DDL:
+        con.execute(statement)
+
+
+def record_decision(
+    con: duckdb.DuckDBPyConnection, mention_id_l: str, mention_id_r: str, decision: str, decided_by: str, note: str = ""
+) -> None:
+    """Store a reviewer's decision on a pair of mentions; the next resolution run applies it."""
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
+    ensure_tables(con)
+    con.execute(
+        "INSERT INTO lake.resolution.enterprise_review_decisions VALUES (?, ?, ?, ?, ?, ?)",
+        [mention_id_l, mention_id_r, decision, decided_by, note, datetime.now(UTC)],
+    )
+
+
+def resolve_in_lake(
+    con: duckdb.DuckDBPyConnection, model_path: Path = matching.MODEL_PATH
+) -> enterprises.EnterpriseResolution:
+    """Resolve the current mentions and replace the map and the queue in one lake transaction."""
+    ensure_tables(con)
+    mentions = con.execute(f"SELECT * FROM {MENTIONS}").df()
+    # the latest decision per pair wins
+    decisions = con.execute(
+        """SELECT mention_id_l, mention_id_r, decision FROM lake.resolution.enterprise_review_decisions
+           QUALIFY row_number() OVER (
+               PARTITION BY least(mention_id_l, mention_id_r), greatest(mention_id_l, mention_id_r)
+               ORDER BY decided_at DESC) = 1"""
+    ).df()
+    previous = con.execute("SELECT mention_id, enterprise_id FROM lake.resolution.enterprise_mention_map").df()
+    result = enterprises.resolve(mentions, decisions=decisions, previous_ids=previous, model_path=model_path)
+    now = datetime.now(UTC)
+    mapping = result.mentions.assign(resolved_at=now)  # noqa: F841 (read by DuckDB by name)
+    queue = result.review_queue.assign(queued_at=now)  # noqa: F841
+    con.execute("BEGIN")
+    try:
+        con.execute("DELETE FROM lake.resolution.enterprise_mention_map")
+        con.execute("INSERT INTO lake.resolution.enterprise_mention_map BY NAME SELECT * FROM mapping")
+        con.execute("DELETE FROM lake.resolution.enterprise_review_queue")
+        con.execute("INSERT INTO lake.resolution.enterprise_review_queue BY NAME SELECT * FROM queue")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def load_frame(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
+    return con.execute(f"SELECT * FROM {table}").df()

@@ -1,0 +1,206 @@
+"""Structural normalisation of identifiers, enterprise names and plates (domain_dictionary §2, §8.1).
+
+Names are compared through keys, never displayed from them: `name_key` keeps everything that changes
+identity (分公司, 办事处, 股份, bracketed place words) and drops what only varies by typist
+(width, traditional characters, spaces, brackets, administrative prefixes, 有限责任公司/有限公司).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import zhconv
+
+USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
+_USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
+_ORG_RE = re.compile(r"^[0-9A-Z]{8}[0-9X]$")
+_REG15_RE = re.compile(r"^\d{15}$")
+
+# Removed from keys: whitespace of every kind, zero-width characters, middle dots and dashes.
+_NOISE_RE = re.compile(r"[\s\u3000\u00a0\u200b\u200c\u200d\ufeff·・•\-－—–_]+")
+# Leading administrative prefixes, longest first; stripped repeatedly (江苏省太仓市…).
+ADMIN_PREFIXES = ("江苏省", "苏州市", "太仓市", "江苏", "苏州", "太仓")
+# Legal-form suffixes, longest first. 有限责任公司 and 有限公司 are the same legal form for matching.
+LEGAL_FORMS = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司")
+
+
+def nfkc(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return unicodedata.normalize("NFKC", value)
+
+
+def clean_identifier(value: str | None) -> str | None:
+    """NFKC, upper case, no whitespace, hyphens or dots; empty -> None."""
+    if value is None:
+        return None
+    text = _NOISE_RE.sub("", nfkc(value)).replace(".", "").upper()
+    return text or None
+
+
+def uscc_check_char(body17: str) -> str | None:
+    if len(body17) != 17 or any(c not in USCC_CHARSET for c in body17):
+        return None
+    total = sum(USCC_CHARSET.index(c) * w for c, w in zip(body17, _USCC_WEIGHTS, strict=True))
+    return USCC_CHARSET[(31 - total % 31) % 31]
+
+
+def is_valid_uscc(value: str | None) -> bool:
+    return bool(value) and bool(_USCC_RE.match(value)) and uscc_check_char(value[:17]) == value[17]
+
+
+def org_code_check_char(body8: str) -> str | None:
+    if len(body8) != 8 or not body8.isalnum():
+        return None
+    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body8, _ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return "X" if check == 10 else "0" if check == 11 else str(check)
+
+
+def is_valid_org_code(value: str | None) -> bool:
+    return bool(value) and bool(_ORG_RE.match(value)) and org_code_check_char(value[:8]) == value[8]
+
+
+def is_valid_reg_no15(value: str | None) -> bool:
+    if not value or not _REG15_RE.match(value):
+        return False
+    p = 10
+    for digit in value[:14]:
+        s = p % 11 + int(digit)
+        p = (s % 10 or 10) * 2
+    return (p % 11 + int(value[14])) % 10 == 1
+
+
+def identifier_kind(value: str | None) -> str | None:
+    """Classify what a USCC column holds (domain_dictionary §8.1 step 1).
+
+    `uscc` valid code · `uscc_invalid` USCC shape with a wrong check character · `org_code` 组织机构代码 ·
+    `reg_no15` 15-digit 注册号 · `unknown` anything else · None when empty.
+    """
+    code = clean_identifier(value)
+    if code is None:
+        return None
+    if len(code) == 18 and _USCC_RE.match(code):
+        return "uscc" if is_valid_uscc(code) else "uscc_invalid"
+    if len(code) == 9 and is_valid_org_code(code):
+        return "org_code"
+    if len(code) == 15 and is_valid_reg_no15(code):
+        return "reg_no15"
+    return "unknown"
+
+
+def org_code_of(value: str | None) -> str | None:
+    """The 组织机构代码 an identifier carries: positions 9-17 of a valid USCC, or a valid org code itself."""
+    code = clean_identifier(value)
+    kind = identifier_kind(code)
+    if kind == "uscc":
+        body = code[8:17]
+        return body if is_valid_org_code(body) else None
+    if kind == "org_code":
+        return code
+    return None
+
+
+def simplified(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return zhconv.convert(value, "zh-cn")
+
+
+def _strip_prefixes(text: str) -> str:
+    changed = True
+    while changed:
+        changed = False
+        for prefix in ADMIN_PREFIXES:
+            if text.startswith(prefix) and len(text) > len(prefix) + 1:
+                text = text[len(prefix) :]
+                changed = True
+                break
+    return text
+
+
+def base_name(value: str | None) -> str | None:
+    """NFKC, simplified characters, no whitespace / dots / dashes, brackets unified to full-width （）."""
+    if value is None:
+        return None
+    text = simplified(nfkc(value))
+    text = _NOISE_RE.sub("", text)
+    text = text.replace("(", "（").replace(")", "）").replace("〔", "（").replace("〕", "）")
+    text = text.replace("[", "（").replace("]", "）").replace("【", "（").replace("】", "）")
+    return text or None
+
+
+def name_key(value: str | None) -> str | None:
+    """Matching key of an enterprise name (domain_dictionary §8.1).
+
+    NFKC → simplified → no whitespace → brackets （） → leading 江苏省/苏州市/太仓市 stripped →
+    有限责任公司 → 有限公司. 分公司, 办事处, 股份 and bracketed words stay: they change identity.
+    """
+    text = base_name(value)
+    if text is None:
+        return None
+    text = _strip_prefixes(text)
+    text = text.replace("有限责任公司", "有限公司")
+    return text or None
+
+
+def is_branch_name(value: str | None) -> bool:
+    key = name_key(value) or ""
+    return "分公司" in key or "办事处" in key or key.endswith("分厂")
+
+
+def name_core(value: str | None) -> str | None:
+    """The trade name without legal form and bracketed place words (恒泰化工 for 太仓市恒泰化工有限公司).
+
+    Short names in the feeds are 字号 + 行业 (恒泰化工); the core lets them meet their full name. Used only
+    as probabilistic evidence, never as a deterministic key: different companies can share a core.
+    """
+    key = name_key(value)
+    if key is None:
+        return None
+    branch = ""
+    m = re.search(r"(.+?)(分公司|办事处)$", key)
+    if m:
+        key, branch = m.group(1), m.group(2)
+    for form in LEGAL_FORMS:
+        if key.endswith(form) and len(key) > len(form):
+            key = key[: -len(form)]
+            break
+    key = re.sub(r"（(太仓|苏州|江苏|中国|上海)）", "", key)
+    key = _strip_prefixes(key)
+    return (key + branch) or None
+
+
+# ---------------------------------------------------------------------------------------------- plates
+
+PLATE_COLOURS = {"蓝": "1", "黄": "2", "黑": "3", "白": "4", "绿": "5", "黄绿": "93", "渐变绿": "94", "其他": "9"}
+_PLATE_COLOUR_SUFFIX = re.compile(r"(黄绿|渐变绿|蓝|黄|黑|白|绿)(色)?$")
+_PLATE_SEPARATORS = re.compile(r"[\s\u3000·・•\-－.]+")
+
+
+def plate_colour_code(value: str | None) -> str | None:
+    """Plate colour as the JT/T 808 code (1 蓝, 2 黄, 93 黄绿 …): from a code or a colour word."""
+    if value is None:
+        return None
+    text = nfkc(value).strip().removesuffix("色")
+    if not text:
+        return None
+    if text.isdigit():
+        return str(int(text))
+    return PLATE_COLOURS.get(text)
+
+
+def normalise_plate(value: str | None) -> tuple[str | None, str | None]:
+    """Plate -> (plate, colour code glued onto it or None): no separators, upper case, colour word split off."""
+    if value is None:
+        return None, None
+    text = _PLATE_SEPARATORS.sub("", nfkc(value)).upper()
+    colour = None
+    m = _PLATE_COLOUR_SUFFIX.search(text)
+    if m and len(text) - len(m.group(0)) >= 6:
+        colour = PLATE_COLOURS[m.group(1)]
+        text = text[: m.start()]
+    return (text or None), colour

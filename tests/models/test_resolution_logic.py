@@ -1,0 +1,136 @@
+"""The entity_resolution package on small hand-made inputs: normalisation, cannot-link clustering,
+review decisions, stable ids, and the trained Splink model (no workspace needed)."""
+
+import pandas as pd
+import pytest
+
+from entity_resolution import enterprises, normalise
+from entity_resolution.clustering import ConstrainedClusters
+from entity_resolution.ids import assign_ids
+from entity_resolution.metrics import pairwise
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("太仓市恒泰化工有限公司", "恒泰化工有限公司"),
+        ("太仓恒泰化工有限责任公司", "恒泰化工有限公司"),
+        ("江苏省太仓市恒泰化工有限公司\u3000", "恒泰化工有限公司"),
+        ("太倉市恆泰化工有限公司", "恒泰化工有限公司"),
+        ("涛祥(太仓)危险品运输有限公司", "涛祥（太仓）危险品运输有限公司"),
+        ("太仓市恒泰化工有限公司储运分公司", "恒泰化工有限公司储运分公司"),
+    ],
+)
+def test_name_key(name, key):
+    assert normalise.name_key(name) == key
+
+
+def test_branch_keeps_its_key_and_flag():
+    assert normalise.is_branch_name("太仓市恒泰化工有限公司储运分公司")
+    assert not normalise.is_branch_name("太仓市恒泰化工有限公司")
+    assert normalise.name_key("恒泰化工有限公司储运分公司") != normalise.name_key("恒泰化工有限公司")
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("91350100M000100Y43", "uscc"),
+        ("91320585138294750m", "uscc"),
+        ("９１３２０５８５１３８２９４７５０Ｍ", "uscc"),
+        ("91350203M0001QAY9B", "uscc_invalid"),
+        ("13829475-0", "org_code"),
+        ("320585000123453", "reg_no15"),
+        ("320585000123454", "unknown"),
+        ("", None),
+    ],
+)
+def test_identifier_kind(value, kind):
+    assert normalise.identifier_kind(value) == kind
+
+
+def test_org_code_inside_a_uscc():
+    assert normalise.org_code_of("91320585138294750M") == normalise.org_code_of("13829475-0") == "138294750"
+
+
+@pytest.mark.parametrize(
+    ("raw", "plate", "colour"),
+    [("苏E·6B123", "苏E6B123", None), ("苏e 6b123", "苏E6B123", None), ("苏E6B123黄", "苏E6B123", "2"),
+     ("苏E1234挂", "苏E1234挂", None), ("苏AD12345黄绿", "苏AD12345", "93")],
+)  # fmt: skip
+def test_plate(raw, plate, colour):
+    assert normalise.normalise_plate(raw) == (plate, colour)
+
+
+def test_cannot_link_refuses_two_usccs_and_branch_with_head_office():
+    clusters = ConstrainedClusters(["a", "b", "c", "d"], usccs={"a": "U1", "b": "U2"}, branch={"d": True, "a": False})
+    assert clusters.union("c", "a") is None
+    assert clusters.union("c", "b") == "different_uscc"
+    assert clusters.union("d", "c") == "branch_and_head_office"
+    clusters.add_cannot_link("b", "d")
+    assert clusters.union("b", "d") == "review_cannot_link"
+
+
+def test_ids_survive_growth_and_unrelated_data():
+    first = assign_ids({"x": ["m1", "m2"], "y": ["m3"]}, {"x": "U1", "y": "m3"}, {}, "ENT-")
+    previous = {"m1": first["x"], "m2": first["x"], "m3": first["y"]}
+    later = assign_ids(
+        {"p": ["m1", "m2", "m9"], "q": ["m3"], "r": ["m7"]}, {"p": "U1", "q": "m3", "r": "m7"}, previous, "ENT-"
+    )
+    assert later["p"] == first["x"] and later["q"] == first["y"]
+    assert later["r"] not in {first["x"], first["y"]}
+
+
+def _mention(mid, name, identifier=None, town=None):
+    kind = normalise.identifier_kind(identifier)
+    return {
+        "mention_id": mid, "dataset": "d", "record_id": mid, "role": "r", "name": name,
+        "identifier": normalise.clean_identifier(identifier), "identifier_kind": kind,
+        "uscc": normalise.clean_identifier(identifier) if kind == "uscc" else None,
+        "org_code": normalise.org_code_of(identifier), "reg_no15": identifier if kind == "reg_no15" else None,
+        "name_key": normalise.name_key(name), "name_core": normalise.name_core(name),
+        "is_branch": normalise.is_branch_name(name), "town": town,
+    }  # fmt: skip
+
+
+MENTIONS = pd.DataFrame(
+    [
+        _mention("a1", "太仓市恒泰化工有限公司", "91320585138294750M"),
+        _mention("a2", "恒泰化工有限公司", None),  # name only: joins the one enterprise with that key
+        _mention("a3", "太仓市恒泰化工有限公司", "13829475-0"),  # organisation code inside the USCC
+        _mention("a4", "太仓市恒泰精细化工有限公司", "91320585138294750M"),  # renamed, same USCC
+        _mention("b1", "太仓市恒泰化工有限公司储运分公司", "91320585MA1Q2R3T3E"),  # branch: never the head office
+        _mention("c1", "太仓市创辉物业管理有限公司", "913205852475010854", "高新区"),
+        _mention("c2", "太仓市创辉物业管理有限责任公司", "91320585MAFADQER5J", "浮桥镇"),  # different company, same key
+        _mention("c3", "创辉物业管理有限公司", None),  # ambiguous between c1 and c2: review, not merged
+        _mention("c4", "太仓市创辉物业管理有限公司", None, "浮桥镇"),  # name key + town: c2
+    ]
+)
+TRUTH = {"a1": "A", "a2": "A", "a3": "A", "a4": "A", "b1": "B", "c1": "C1", "c2": "C2", "c3": "?", "c4": "C2"}
+
+
+def test_enterprise_ladder_on_the_dictionary_examples():
+    result = enterprises.resolve(MENTIONS)
+    ids = dict(zip(result.mentions["mention_id"], result.mentions["enterprise_id"], strict=True))
+    assert ids["a1"] == ids["a2"] == ids["a3"] == ids["a4"]
+    assert ids["b1"] != ids["a1"]
+    assert ids["c1"] != ids["c2"] and ids["c4"] == ids["c2"]
+    assert ids["c3"] not in (ids["c1"], ids["c2"])
+    queued = set(result.review_queue["mention_id_l"]) | set(result.review_queue["mention_id_r"])
+    assert "c3" in queued
+    score = pairwise((ids[m], TRUTH[m]) for m in TRUTH if TRUTH[m] != "?")
+    assert score.precision == 1.0 and score.recall == 1.0
+
+
+def test_review_decisions_are_applied_on_the_next_run():
+    first = enterprises.resolve(MENTIONS)
+    decisions = pd.DataFrame(
+        [{"mention_id_l": "c3", "mention_id_r": "c1", "decision": "must_link"},
+         {"mention_id_l": "a2", "mention_id_r": "a1", "decision": "cannot_link"}]
+    )  # fmt: skip
+    previous = first.mentions[["mention_id", "enterprise_id"]]
+    second = enterprises.resolve(MENTIONS, decisions=decisions, previous_ids=previous)
+    ids = dict(zip(second.mentions["mention_id"], second.mentions["enterprise_id"], strict=True))
+    before = dict(zip(first.mentions["mention_id"], first.mentions["enterprise_id"], strict=True))
+    assert ids["c3"] == ids["c1"]
+    assert ids["a2"] != ids["a1"]
+    assert ids["a1"] == before["a1"] and ids["c2"] == before["c2"]  # untouched entities keep their ids
