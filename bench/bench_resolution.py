@@ -39,22 +39,17 @@ def main() -> None:
     from entity_resolution import enterprises, evaluation
     from entity_resolution.lake import MENTIONS, resolve_in_lake
     from sdc.config import load_settings
+    from sdc.demo import simulated_apis
     from sdc.runner import run_assets
-    from simulator import serve, simulate
+    from simulator import simulate
     from warehouse.lake import lake_connection
 
     started = time.perf_counter()
     simulate(load_settings().landing_dir, world, days=args.days, scale=args.scale, seed=args.seed, profile=args.profile)
     simulated = time.perf_counter() - started
-    with serve(world, faults=False) as srv:
-        os.environ.update(
-            SDC_TRANSPORT_API_URL=srv.base_url,
-            SDC_TRANSPORT_API_TOKEN=srv.transport_token,
-            SDC_CREDIT_API_URL=srv.base_url,
-            SDC_CREDIT_API_KEY=srv.credit_api_key,
-        )
+    with simulated_apis(load_settings(), world, faults=False) as settings:
         started = time.perf_counter()
-        outcome = run_assets(load_settings(), log_level="WARNING")
+        outcome = run_assets(settings, log_level="WARNING")
         pipeline = time.perf_counter() - started
     print(f"simulate {simulated:.1f} s; pipeline (all assets) {pipeline:.1f} s; success {outcome.success}")
 

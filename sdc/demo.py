@@ -68,14 +68,15 @@ def simulate_into(settings: Settings, days: int, seed: int, scale: float) -> Pat
 
 
 @contextmanager
-def simulated_apis(settings: Settings, world: Path) -> Iterator[Settings]:
-    """Serve systems B and E from the simulator on loopback, unless real ones are configured."""
+def simulated_apis(settings: Settings, world: Path, *, faults: bool = True) -> Iterator[Settings]:
+    """Serve systems B and E from the simulator on loopback, unless real ones are configured; the
+    environment points at them while the block runs. `faults=False` for measurements (no 429/5xx/slow)."""
     if settings.transport_api_url or settings.credit_api_url:
         yield settings
         return
     from simulator import serve
 
-    with serve(world, faults=True, slow_delay_s=0.3) as server:
+    with serve(world, faults=faults, slow_delay_s=0.3) as server:
         env = {
             "SDC_TRANSPORT_API_URL": server.base_url,
             "SDC_TRANSPORT_API_TOKEN": server.transport_token,

@@ -22,6 +22,10 @@ SCHEMAS = ("raw", "validated", "quarantine", "staging", "intermediate", "marts",
 
 def attach_sql(settings: Settings, *, read_only: bool = False, snapshot: int | None = None) -> str:
     options = [f"DATA_PATH '{settings.lake_data_path}/'"]
+    if settings.lake_catalog.startswith("sqlite:"):
+        # WAL, set by the writer (the file keeps the mode, so readers and dbt's own attach inherit it):
+        # readers and the one writer never block each other; a checkpoint can be busy a moment: wait, not fail.
+        options += ["META_BUSY_TIMEOUT 30000"] + ([] if read_only else ["META_JOURNAL_MODE 'WAL'"])
     if read_only:
         options.append("READ_ONLY")
     if snapshot is not None:

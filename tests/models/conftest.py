@@ -34,7 +34,7 @@ class BuiltWorkspace:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltWorkspace:
-    from simulator import serve, simulate
+    from simulator import simulate
 
     reuse = os.environ.get("SDC_MODEL_TEST_WORKSPACE")  # "<SDC_HOME>:<world dir>" of a workspace built before
     if reuse:
@@ -49,17 +49,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltWorkspace:
         os.environ.pop(var, None)
     try:
         from sdc.config import load_settings
+        from sdc.demo import simulated_apis
         from sdc.runner import run_assets
 
         simulate(load_settings().landing_dir, world, days=DAYS, scale=SCALE, seed=SEED, profile="realistic")
-        with serve(world, faults=False) as srv:
-            os.environ.update(
-                SDC_TRANSPORT_API_URL=srv.base_url,
-                SDC_TRANSPORT_API_TOKEN=srv.transport_token,
-                SDC_CREDIT_API_URL=srv.base_url,
-                SDC_CREDIT_API_KEY=srv.credit_api_key,
-            )
-            outcome = run_assets(load_settings(), log_level="WARNING")
+        with simulated_apis(load_settings(), world, faults=False) as settings:
+            outcome = run_assets(settings, log_level="WARNING")
     finally:  # other tests must not see this workspace or the (stopped) API server
         os.environ.clear()
         os.environ.update(saved)

@@ -79,7 +79,10 @@ def test_readers_see_the_old_or_the_new_publish_never_a_mix(tmp_path, request, c
     assert [r["error"] for r in reads if "error" in r] == []
     assert [e.publish_id for e in publish_history(load_settings(env))] == [1, 2]
     old, new = published_state(env, 1), published_state(env, 2)
-    assert old != new and all(old[t][0] != new[t][0] for t in old)  # row counts tell the states apart
+    # The second day changes most marts (not all: this test serves no API, and a delivery may lack its marker),
+    # so a read that mixed the two publishes would match neither state.
+    changed = [t for t in old if old[t] != new[t]]
+    assert len(changed) >= len(old) // 2, f"the second load changed only {changed}"
     seen = {r["publish_id"] for r in reads}
     assert seen == {1, 2}, "the readers never saw the publish switch"
     for r in reads:
