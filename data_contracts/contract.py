@@ -11,13 +11,14 @@ Conventions on top of ODCS (see data_contracts/README.md):
 - property `customProperties`: `normalise` (code | plate) for the typed value; `logicalTypeOptions.timezone`
   (UTC: the typed value is an instant, TIMESTAMPTZ; default Asia/Shanghai wall-clock time, TIMESTAMP);
 - contract `customProperties`: sourceSystem, ownerDepartment, deliveryChannel, rejectRatioThreshold and the
-  row-count circuit breaker (rowCountMinRatio, rowCountMaxRatio, rowCountHistory); `slaProperties` latency is the
-  freshness SLA.
+  row-count circuit breaker (rowCountMinRatio, rowCountMaxRatio, rowCountHistory, rowCountSlot);
+  `slaProperties` latency is the freshness SLA.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -87,11 +88,20 @@ class Column:
 
 @dataclass(frozen=True)
 class RowCountBand:
-    """Circuit breaker: a load's row count against the median of the previous `history` loads."""
+    """Circuit breaker: a load's row count against the median of the previous `history` loads — of the
+    same slot when `slot` is set: a regex whose group, taken from the load's source name, says which loads
+    are comparable (the hour of day of an hourly feed, whose night hours are a fraction of its day hours)."""
 
     min_ratio: float
     max_ratio: float
     history: int
+    slot: str | None = None
+
+    def slot_of(self, source: str) -> str | None:
+        if self.slot is None:
+            return None
+        found = re.search(self.slot, source)
+        return found.group(1) if found else None
 
 
 @dataclass(frozen=True)
@@ -212,6 +222,7 @@ def parse_contract(path: Path) -> Contract:
             min_ratio=float(custom.get("rowCountMinRatio", 0.5)),
             max_ratio=float(custom.get("rowCountMaxRatio", 2.0)),
             history=int(custom.get("rowCountHistory", 7)),
+            slot=custom.get("rowCountSlot"),
         ),
     )
 

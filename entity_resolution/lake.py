@@ -44,11 +44,45 @@ def record_decision(
     """Store a reviewer's decision on a pair of mentions; the next resolution run applies it."""
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
+    if mention_id_l == mention_id_r:
+        raise ValueError(f"a decision needs two different mentions, got {mention_id_l!r} twice")
     ensure_tables(con)
+    try:
+        pair = [mention_id_l, mention_id_r]
+        found = con.execute(f"SELECT mention_id FROM {MENTIONS} WHERE mention_id IN (?, ?)", pair)
+        known = {m for (m,) in found.fetchall()}
+    except duckdb.CatalogException:
+        known = set()  # nothing modelled yet
+    unknown = [m for m in (mention_id_l, mention_id_r) if m not in known]
+    if unknown:
+        raise KeyError(f"no enterprise mention {', '.join(unknown)} (ids are listed by `sdc review list`)")
     con.execute(
         "INSERT INTO lake.resolution.enterprise_review_decisions VALUES (?, ?, ?, ?, ?, ?)",
         [mention_id_l, mention_id_r, decision, decided_by, note, datetime.now(UTC)],
     )
+
+
+REVIEW_QUEUE = f"""
+    SELECT q.reason, round(q.match_probability, 3) AS probability,
+           q.mention_id_l, l.dataset AS dataset_l, l.name AS name_l, l.identifier AS identifier_l, l.town AS town_l,
+           q.mention_id_r, r.dataset AS dataset_r, r.name AS name_r, r.identifier AS identifier_r, r.town AS town_r
+    FROM lake.resolution.enterprise_review_queue q
+    JOIN {MENTIONS} l ON l.mention_id = q.mention_id_l
+    JOIN {MENTIONS} r ON r.mention_id = q.mention_id_r
+    WHERE ? IS NULL OR q.reason = ?
+    ORDER BY q.match_probability DESC NULLS LAST, q.pair_id
+    LIMIT ?"""
+
+
+def review_queue(con: duckdb.DuckDBPyConnection, reason: str | None = None, limit: int = 20) -> list[dict]:
+    """Queued pairs, most probable first, with what a reviewer needs to judge them (both mentions);
+    empty before the first resolution run."""
+    try:
+        found = con.execute(REVIEW_QUEUE, [reason, reason, limit])
+    except duckdb.CatalogException:
+        return []
+    columns = [d[0] for d in found.description]
+    return [dict(zip(columns, row, strict=True)) for row in found.fetchall()]
 
 
 def resolve_in_lake(

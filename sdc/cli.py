@@ -14,6 +14,7 @@ import typer
 from sdc.config import ConfigError, Settings, load_settings
 from sdc.publish import publish_app
 from sdc.quarantine import app as quarantine_app
+from sdc.review import app as review_app
 
 app = typer.Typer(
     help="Taicang safety data centre: load departmental feeds, validate, model, publish, query.",
@@ -24,6 +25,7 @@ contracts_app = typer.Typer(help="Data contracts: generated artefacts.", no_args
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(publish_app, name="publish")
+app.add_typer(review_app, name="review")
 
 
 def _mount_simulator() -> None:
@@ -104,6 +106,7 @@ def demo(
         typer.echo(f"\nmarts published (snapshot {last.snapshot_id}): {', '.join(last.marts)}")
     typer.echo(f"warehouse: {settings.warehouse_dir} (catalog {settings.lake_catalog})")
     typer.echo('try:  uv run sdc sql "select town, count(*) from hazchem_enterprises group by town order by 2 desc"')
+    typer.echo('      uv run sdc sql "select alert_type, count(*) from cross_department_alerts group by 1"')
     typer.echo(f"demo finished in {time.monotonic() - started:.0f} s")
     raise typer.Exit(0 if outcome.success else 1)
 

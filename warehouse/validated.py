@@ -12,6 +12,7 @@ reconciliation) are queries here; pipelines/defs/validation.py turns them into b
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -303,23 +304,29 @@ def reject_ratio(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[in
 
 def row_count_outliers(con: duckdb.DuckDBPyConnection, contract: Contract) -> list[dict]:
     """Loads of the newest run whose row count is outside the contract's band around the median of the
-    previous loads (at least 3 of them; fewer is not a history)."""
+    previous loads of the same slot (at least 3 of them; fewer is not a history) and, for small counts,
+    outside counting noise as well (a night hour with 0 alarms where 2 is usual is not an outage)."""
     band = contract.row_count
     history = con.execute(
-        "SELECT load_id, rows_read, loaded_at FROM lake.meta.load_log WHERE dataset = ? ORDER BY loaded_at",
+        "SELECT load_id, source, rows_read FROM lake.meta.load_log WHERE dataset = ? ORDER BY loaded_at, source",
         [contract.dataset],
     ).fetchall()
     position = {load_id: i for i, (load_id, _, _) in enumerate(history)}
     out = []
     for load_id in latest_run_loads(con, contract)["load_id"]:
         i = position[load_id]
-        previous = [rows for _, rows, _ in history[max(0, i - band.history) : i] if rows > 0]
+        slot = band.slot_of(history[i][1])
+        comparable = [rows for _, source, rows in history[:i] if rows > 0 and band.slot_of(source) == slot]
+        previous = comparable[-band.history :]
         if len(previous) < 3:
             continue
         median = statistics.median(previous)
-        rows = history[i][1]
-        if not band.min_ratio * median <= rows <= band.max_ratio * median:
-            out.append({"load_id": load_id, "rows": rows, "median_of_previous": median})
+        noise = 4 * math.sqrt(median)  # Poisson counts: 4 standard deviations
+        low, high = min(band.min_ratio * median, median - noise), max(band.max_ratio * median, median + noise)
+        rows = history[i][2]
+        if not low <= rows <= high:
+            out.append({"load_id": load_id, "source": history[i][1], "rows": rows, "median_of_previous": median,
+                        "slot": slot})  # fmt: skip
     return out
 
 

@@ -57,3 +57,33 @@ def test_dbt_docs_generate_offline(on_workspace, tmp_path):
         assert node["description"]
         assert all(c["description"] and "/" in c["description"] for c in node["columns"].values()), name
     assert os.path.getsize(tmp_path / "index.html") > 0
+
+
+def test_review_cli_lists_pairs_and_records_verdicts(on_workspace):
+    from typer.testing import CliRunner
+
+    from sdc.cli import app
+    from sdc.config import load_settings
+    from warehouse.lake import lake_connection
+
+    listed = CliRunner().invoke(app, ["review", "list", "--reason", "uncertain", "--limit", "3"])
+    assert listed.exit_code == 0, listed.output
+    lines = [line.split() for line in listed.output.splitlines() if line.startswith("  ")]
+    assert len(lines) == 6 and all(line[0].count("|") == 2 for line in lines)  # two mentions a pair: dataset|id|role
+    left, right = lines[0][0], lines[1][0]
+
+    unknown = CliRunner().invoke(app, ["review", "decide", left, "no-such-mention", "--different", "--by", "t"])
+    assert unknown.exit_code == 2 and "no enterprise mention no-such-mention" in unknown.output
+
+    try:
+        done = CliRunner().invoke(app, ["review", "decide", left, right, "--different", "--by", "cli-test"])
+        assert done.exit_code == 0 and "cannot_link" in done.output, done.output
+        with lake_connection(load_settings(), read_only=True) as con:
+            stored = con.execute(
+                "SELECT mention_id_l, mention_id_r, decision FROM lake.resolution.enterprise_review_decisions "
+                "WHERE decided_by = 'cli-test'"
+            ).fetchall()
+        assert stored == [(left, right, "cannot_link")]
+    finally:
+        with lake_connection(load_settings()) as con:
+            con.execute("DELETE FROM lake.resolution.enterprise_review_decisions WHERE decided_by = 'cli-test'")
