@@ -2,40 +2,38 @@
 staging, intermediate mentions and history first; then the marts, which read the resolution's tables
 as the dbt source `resolution`."""
 
+import os
+
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from pipelines.defs.dbt.project import MARTS_SELECT, UPSTREAM_SELECT, dbt_build_args, dbt_environment, dbt_project
+from pipelines.defs.dbt.project import (
+    MARTS_SELECT,
+    UPSTREAM_SELECT,
+    dbt_build_args,
+    dbt_profile_environment,
+    dbt_project,
+)
 from pipelines.defs.dbt.translator import SdcDbtTranslator
 from pipelines.resources import LakeResource
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: LakeResource):
-    import os
+def _dbt_part(name: str, select: str) -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        dagster_dbt_translator=SdcDbtTranslator(),
+        select=select,
+        name=name,
+    )
+    def _models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: LakeResource):
+        settings = lake.settings()
+        # dagster-dbt starts dbt with this process's environment, where the profile finds the lake.
+        os.environ.update(dbt_profile_environment(settings))
+        yield from dbt.cli(dbt_build_args(settings.env.value), context=context).stream()
 
-    settings = lake.settings()
-    # The profile (dbt_project/profiles.yml) reads the lake location from the environment.
-    os.environ.update({k: v for k, v in dbt_environment(settings).items() if k.startswith(("SDC_", "DBT_", "DO_"))})
-    yield from dbt.cli(dbt_build_args(settings.env.value), context=context).stream()
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=SdcDbtTranslator(),
-    select=UPSTREAM_SELECT,
-    name="sdc_dbt_upstream",
-)
-def sdc_dbt_upstream(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: LakeResource):
-    yield from _build(context, dbt, lake)
+    return _models
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=SdcDbtTranslator(),
-    select=MARTS_SELECT,
-    name="sdc_dbt_models",
-)
-def sdc_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: LakeResource):
-    yield from _build(context, dbt, lake)
+sdc_dbt_upstream = _dbt_part("sdc_dbt_upstream", UPSTREAM_SELECT)
+sdc_dbt_models = _dbt_part("sdc_dbt_models", MARTS_SELECT)

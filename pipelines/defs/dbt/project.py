@@ -35,8 +35,14 @@ def dbt_parse_args(env: str) -> list[str]:
     return ["parse", "--quiet", "--target", env]
 
 
+def dbt_profile_environment(settings: Settings) -> dict[str, str]:
+    """What the dbt profile (dbt_project/profiles.yml) reads, for a dbt run on `settings`' lake."""
+    return {**settings.dbt_env(), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
+
+
 def dbt_environment(settings: Settings) -> dict[str, str]:
-    return {**os.environ, **settings.dbt_env(), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
+    """The whole environment of a dbt subprocess."""
+    return {**os.environ, **dbt_profile_environment(settings)}
 
 
 def _sources_newer_than(manifest: Path) -> bool:
