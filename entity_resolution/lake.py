@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from entity_resolution import enterprises, matching
 
@@ -114,7 +113,3 @@ def resolve_in_lake(
         con.execute("ROLLBACK")
         raise
     return result
-
-
-def load_frame(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
-    return con.execute(f"SELECT * FROM {table}").df()

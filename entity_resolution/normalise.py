@@ -12,12 +12,7 @@ import unicodedata
 
 import zhconv
 
-USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
-_USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-_ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
-_ORG_RE = re.compile(r"^[0-9A-Z]{8}[0-9X]$")
-_REG15_RE = re.compile(r"^\d{15}$")
+from data_contracts import checks
 
 # Removed from keys: whitespace of every kind, zero-width characters, middle dots and dashes.
 _NOISE_RE = re.compile(r"[\s\u3000\u00a0\u200b\u200c\u200d\ufeff·・•\-－—–_]+")
@@ -41,53 +36,21 @@ def clean_identifier(value: str | None) -> str | None:
     return text or None
 
 
-def uscc_check_char(body17: str) -> str | None:
-    if len(body17) != 17 or any(c not in USCC_CHARSET for c in body17):
-        return None
-    total = sum(USCC_CHARSET.index(c) * w for c, w in zip(body17, _USCC_WEIGHTS, strict=True))
-    return USCC_CHARSET[(31 - total % 31) % 31]
-
-
-def is_valid_uscc(value: str | None) -> bool:
-    return bool(value) and bool(_USCC_RE.match(value)) and uscc_check_char(value[:17]) == value[17]
-
-
-def org_code_check_char(body8: str) -> str | None:
-    if len(body8) != 8 or not body8.isalnum():
-        return None
-    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body8, _ORG_WEIGHTS, strict=True))
-    check = 11 - total % 11
-    return "X" if check == 10 else "0" if check == 11 else str(check)
-
-
-def is_valid_org_code(value: str | None) -> bool:
-    return bool(value) and bool(_ORG_RE.match(value)) and org_code_check_char(value[:8]) == value[8]
-
-
-def is_valid_reg_no15(value: str | None) -> bool:
-    if not value or not _REG15_RE.match(value):
-        return False
-    p = 10
-    for digit in value[:14]:
-        s = p % 11 + int(digit)
-        p = (s % 10 or 10) * 2
-    return (p % 11 + int(value[14])) % 10 == 1
-
-
 def identifier_kind(value: str | None) -> str | None:
     """Classify what a USCC column holds (domain_dictionary §8.1 step 1).
 
     `uscc` valid code · `uscc_invalid` USCC shape with a wrong check character · `org_code` 组织机构代码 ·
     `reg_no15` 15-digit 注册号 · `unknown` anything else · None when empty.
+    Check characters are the contracts' own checks (data_contracts.checks).
     """
     code = clean_identifier(value)
     if code is None:
         return None
-    if len(code) == 18 and _USCC_RE.match(code):
-        return "uscc" if is_valid_uscc(code) else "uscc_invalid"
-    if len(code) == 9 and is_valid_org_code(code):
+    if checks.is_uscc_shape(code):
+        return "uscc" if checks.uscc_valid(code) else "uscc_invalid"
+    if len(code) == 9 and checks.org_code_valid(code):
         return "org_code"
-    if len(code) == 15 and is_valid_reg_no15(code):
+    if len(code) == 15 and checks.regno15_valid(code):
         return "reg_no15"
     return "unknown"
 
@@ -98,7 +61,7 @@ def org_code_of(value: str | None) -> str | None:
     kind = identifier_kind(code)
     if kind == "uscc":
         body = code[8:17]
-        return body if is_valid_org_code(body) else None
+        return body if checks.org_code_valid(body) else None
     if kind == "org_code":
         return code
     return None
