@@ -1,37 +1,93 @@
 """Reader for XLSX workbooks (system D): one sheet -> records, header block found, layout rows dropped.
 
-A government workbook is laid out for print: a merged title row, a two-level merged header, blank
-continuation rows under vertically merged cells, and a `合计：N台` line. This reader finds the header
-block (the first row with more than one value after the title, extended while its cells are merged
-into the next row), joins the levels as `level1/level2`, and keeps only data rows. Date columns (named
-in the feed's layout) become ISO text whether they arrive as date cells, text (`2026.3.5`,
-`2026年3月5日`) or Excel serial numbers; every other value stays as delivered, as text.
+A government workbook is laid out for print (INTERFACES.md D, domain dictionary §9.2): a merged title
+row, perhaps `填报单位：…` lines, a two-level merged header, vertically merged cells over the rows of
+one use unit, a `合计：N台` line and `填表人：…` / `注：…` footers. This reader
+
+- skips title and `label：value` lines, finds the header block (the first row with more than one
+  value, extended while its cells are merged into the next row) and joins its levels as
+  `level1/level2`;
+- forward-fills a vertically merged data cell over the rows of its merged range (the ranges are read
+  from the workbook: Excel stores the value in the top-left cell only);
+- drops layout rows: blank rows (a row whose only values come from a merge above is blank too),
+  合计/小计/总计 rows and lines made only of `label：value` cells;
+- writes every number without `.0` or exponent: an identifier typed as a numeric cell (注册代码,
+  设备代码, 统一社会信用代码, a phone or ID number) keeps exactly the digits the cell holds, even where
+  Excel already lost precision (`3.20585198503071E+17` -> `320585198503071000`); the contracts judge
+  those digits. No list of ID-like columns is needed: an integral number as digits is right for
+  every column;
+- turns date cells, text dates (`2026.3.5`, `2026年3月5日`) and Excel serials into ISO text in the
+  feed's date columns (serials counted from the workbook's own epoch, 1900 or 1904);
+- rejects, with a reason and before inflating anything, a workbook beyond its feed's shape limits
+  (`too_large`, `too_many_rows`, `too_many_columns`), and anything that is not an XLSX workbook
+  (`not_xlsx`, `sheet_missing`, `header_duplicate`). Rows are streamed (openpyxl read-only mode);
+  only the records themselves are kept.
 """
 
 from __future__ import annotations
 
 import io
+import lzma
 import re
+import struct
+import unicodedata
 import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from xml.etree import ElementTree
 
 from openpyxl import load_workbook
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import get_column_letter
 
 from connectors.records import ParsedFile, Record, RejectedFile
 
-EXCEL_EPOCH = date(1899, 12, 30)
 SERIAL_RANGE = (20000, 80000)  # 1954-10-03 .. 2119-01-10: numbers here in a date column are serials
 TEXT_DATE = re.compile(r"\s*(\d{4})\s*(?:[./-]|年)\s*(\d{1,2})\s*(?:[./-]|月)\s*(\d{1,2})\s*日?\s*")
-MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+# `填报单位（盖章）：浮桥镇安监办`, `填表人：李娜`, `注：1. …`, `合计：12台` — a label, then a colon.
+LABEL_LINE = re.compile(r"\s*[\u3400-\u9fff（）()]{1,12}\s*[：:]")
+MERGE_REF = re.compile(
+    rb'<(?:\w{1,16}:)?mergeCell\b[^>]{0,100}?\bref="([A-Z]{1,3})(\d{1,7})(?::([A-Z]{1,3})(\d{1,7}))?"'
+)
+MERGE_REF_MAX = 256  # longest match: bytes kept between chunks when scanning a sheet for merges
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# An XLSX has a dozen members: its central directory is a few KB. Bounding it bounds what zipfile
+# allocates for member entries before any size of ours can be checked.
+MAX_CENTRAL_DIRECTORY_BYTES = 1 << 20
+RATIO_FLOOR_BYTES = 1 << 20  # small members compress at any ratio; the ratio bound applies above this
+MAX_HEADER_ROWS = 3
 _NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
     "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
 }
-MAX_HEADER_ROWS = 3
+# What our own reads of the archive can raise on damaged bytes (openpyxl's calls are caught whole).
+_UNREADABLE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    KeyError,
+    ElementTree.ParseError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+    OSError,
+)
+
+
+@dataclass(frozen=True)
+class WorkbookLimits:
+    """Shape bounds of one feed's workbooks; the values, and why, are with the feed."""
+
+    max_uncompressed_bytes: int
+    max_compression_ratio: int
+    max_rows: int
+    """Highest row number a sheet may reach, blank rows included."""
+    max_columns: int
+    max_merged_ranges: int
 
 
 @dataclass(frozen=True)
@@ -39,6 +95,7 @@ class SheetLayout:
     """How one sheet of a department's workbook is laid out (data, per feed)."""
 
     sheet: str
+    limits: WorkbookLimits
     date_columns: frozenset[str] = frozenset()
     """Joined header names whose values are dates."""
     summary_prefixes: tuple[str, ...] = ("合计", "小计", "总计")
@@ -52,8 +109,89 @@ class _Merge:
     max_row: int
 
 
-def _merges(archive: zipfile.ZipFile, sheet: str) -> list[_Merge]:
-    """Merged ranges of one sheet, read from its XML (openpyxl's streaming mode does not expose them)."""
+def read_sheet(data: bytes, layout: SheetLayout) -> ParsedFile:
+    archive = _open_archive(data, layout.limits)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises whatever its parsers meet in damaged bytes
+        raise RejectedFile(f"not_xlsx: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from exc
+    try:
+        sheet = _sheet_name(workbook.sheetnames, layout.sheet)
+        try:
+            merges = _merged_ranges(archive, _sheet_path(archive, sheet), sheet, layout.limits)
+        except _UNREADABLE as exc:
+            raise RejectedFile(f"not_xlsx: sheet {sheet!r} cannot be read ({type(exc).__name__}: {exc})") from exc
+        try:
+            epoch = workbook.epoch.date()
+            worksheet = workbook[sheet]
+            worksheet.reset_dimensions()  # a declared size can be wrong; read the cells that are there
+        except Exception as exc:
+            raise RejectedFile(f"not_xlsx: sheet {sheet!r} cannot be read ({type(exc).__name__}: {exc})") from exc
+        return _parse(_rows(worksheet, sheet, layout.limits), merges, layout, epoch)
+    finally:
+        workbook.close()
+
+
+# -- the archive ---------------------------------------------------------------------------------
+
+
+def _open_archive(data: bytes, limits: WorkbookLimits) -> zipfile.ZipFile:
+    """The workbook's zip, once its declared sizes are within bounds (nothing inflated yet).
+
+    zipfile never inflates a member past its declared size (a member that lies fails its CRC), so
+    checking declared sizes bounds what any later read can allocate."""
+    if data.startswith(OLE2_MAGIC):
+        raise RejectedFile("not_xlsx: an OLE2 compound file (a legacy .xls or a password-protected workbook)")
+    directory = _central_directory_size(data)
+    if directory > MAX_CENTRAL_DIRECTORY_BYTES:
+        raise RejectedFile(f"too_large: zip directory of {directory:,} bytes (an XLSX has a few KB)")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except _UNREADABLE as exc:
+        raise RejectedFile(f"not_xlsx: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from exc
+    total = sum(m.file_size for m in members)
+    if total > limits.max_uncompressed_bytes:
+        limit = limits.max_uncompressed_bytes
+        raise RejectedFile(f"too_large: the workbook inflates to {total:,} bytes (limit {limit:,})")
+    for m in members:
+        if m.file_size > RATIO_FLOOR_BYTES and m.file_size > limits.max_compression_ratio * max(m.compress_size, 1):
+            raise RejectedFile(
+                f"too_large: member {m.filename!r} inflates {m.file_size // max(m.compress_size, 1):,}-fold "
+                f"(limit {limits.max_compression_ratio}; a zip bomb?)"
+            )
+    return archive
+
+
+def _central_directory_size(data: bytes) -> int:
+    """Size of the zip's central directory as zipfile will read it (0 when there is no end record)."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 0xFFFF))
+    if end < 0 or end + 22 > len(data):
+        return 0
+    size = struct.unpack_from("<I", data, end + 12)[0]
+    locator = end - 20  # a ZIP64 end record (56 bytes) sits before its locator (20), as zipfile reads it
+    record = locator - 56
+    if record >= 0 and data[locator : locator + 4] == b"PK\x06\x07" and data[record : record + 4] == b"PK\x06\x06":
+        size = max(size, struct.unpack_from("<Q", data, record + 40)[0])
+    return size
+
+
+def _sheet_name(names: list[str], wanted: str) -> str:
+    """The sheet called `wanted`, allowing for width and spacing (`设备台账 `); hidden sheets count."""
+    if wanted in names:
+        return wanted
+    key = _name_key(wanted)
+    matches = [n for n in names if _name_key(n) == key]
+    if len(matches) == 1:
+        return matches[0]
+    raise RejectedFile(f"sheet_missing: no sheet {wanted!r} (sheets: {', '.join(names)})")
+
+
+def _name_key(name: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
+
+
+def _sheet_path(archive: zipfile.ZipFile, sheet: str) -> str:
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     rel_id = next(
@@ -62,14 +200,73 @@ def _merges(archive: zipfile.ZipFile, sheet: str) -> list[_Merge]:
     )
     target = next((r.get("Target") for r in rels.iterfind("rel:Relationship", _NS) if r.get("Id") == rel_id), None)
     if target is None:
-        return []
-    path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    xml = archive.read(path)
-    tail = xml[xml.rfind(b"</sheetData>") :] if b"</sheetData>" in xml else xml
-    return [
-        _Merge(column_index_from_string(a.decode()), int(b), column_index_from_string(c.decode()), int(d))
-        for a, b, c, d in MERGE_REF.findall(tail)
-    ]
+        raise KeyError(f"no part for sheet {sheet!r}")
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def _merged_ranges(archive: zipfile.ZipFile, path: str, sheet: str, limits: WorkbookLimits) -> list[_Merge]:
+    """Merged ranges of one sheet, scanned from its XML in chunks (openpyxl's streaming mode has none).
+
+    Cell text cannot contain a literal `<mergeCell` (XML escapes `<`), so a byte scan is exact."""
+    merges: list[_Merge] = []
+    carry = b""
+    with archive.open(path) as stream:
+        while chunk := stream.read(1 << 20):
+            buf = carry + chunk
+            end = 0
+            for m in MERGE_REF.finditer(buf):  # a match is complete (it ends in a quote): never cut
+                a, b, c, d = m.groups()
+                merges.append(_merge(a, b, c or a, d or b))
+                end = m.end()
+                if len(merges) > limits.max_merged_ranges:
+                    raise RejectedFile(
+                        f"too_large: sheet {sheet!r} has more than {limits.max_merged_ranges:,} merged ranges"
+                    )
+            carry = buf[max(end, len(buf) - MERGE_REF_MAX) :]  # the start of a range cut by the chunk end
+    return merges
+
+
+def _merge(a: bytes, b: bytes, c: bytes, d: bytes) -> _Merge:
+    col1, col2 = _column(a), _column(c)
+    row1, row2 = int(b), int(d)
+    return _Merge(min(col1, col2), min(row1, row2), max(col1, col2), max(row1, row2))
+
+
+def _column(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _rows(worksheet, sheet: str, limits: WorkbookLimits) -> Iterator[tuple[int, list[object]]]:
+    """(Excel row number, values) for every row up to the last one, blank rows included, within bounds."""
+    cells = worksheet.iter_rows(values_only=True)
+    number = 0
+    while True:
+        try:
+            row = next(cells)
+        except StopIteration:
+            return
+        except Exception as exc:  # openpyxl's parser on damaged XML: the sheet cannot be trusted past here
+            raise RejectedFile(
+                f"not_xlsx: sheet {sheet!r} cannot be read after row {number} ({type(exc).__name__}: {exc})"
+            ) from exc
+        number += 1
+        if number > limits.max_rows:
+            raise RejectedFile(f"too_many_rows: sheet {sheet!r} goes past row {limits.max_rows:,}")
+        values = list(row)
+        while values and values[-1] is None:  # styled empty cells far to the right
+            values.pop()
+        if len(values) > limits.max_columns:
+            raise RejectedFile(
+                f"too_many_columns: sheet {sheet!r} row {number} has a value in column "
+                f"{get_column_letter(len(values))} (limit {limits.max_columns})"
+            )
+        yield number, values
+
+
+# -- cell values ---------------------------------------------------------------------------------
 
 
 def _text(value: object) -> str | None:
@@ -85,16 +282,19 @@ def _text(value: object) -> str | None:
         return value.isoformat()
     if isinstance(value, time):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        if value.is_integer():
+            # repr is the shortest text that reads back as this float: the digits the cell holds,
+            # never the binary expansion (`320585198503071232`) a plain int() would print
+            return str(int(Decimal(repr(value))))
+        return repr(value)
+    return str(value)
 
 
-def _date_text(value: object) -> str | None:
+def _date_text(value: object, epoch: date) -> str | None:
     """A date column's value as ISO text when it is unambiguously a date; else as delivered."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and SERIAL_RANGE[0] <= value <= SERIAL_RANGE[1]:
-        day = EXCEL_EPOCH + timedelta(days=int(value))
-        return day.isoformat()
+        return (epoch + timedelta(days=int(value))).isoformat()
     if isinstance(value, str) and (m := TEXT_DATE.fullmatch(value)):
         try:
             return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
@@ -107,80 +307,131 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_sheet(data: bytes, layout: SheetLayout) -> ParsedFile:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        merges = _merges(archive, layout.sheet)
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
-        raise RejectedFile(f"not_xlsx: not a readable XLSX workbook ({exc})") from exc
-    try:
-        if layout.sheet not in workbook.sheetnames:
-            raise RejectedFile(f"sheet_missing: no sheet {layout.sheet!r} (sheets: {', '.join(workbook.sheetnames)})")
-        rows = [list(r) for r in workbook[layout.sheet].iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-    width = max((len(r) for r in rows), default=0)
-    rows = [r + [None] * (width - len(r)) for r in rows]
-    covered: dict[tuple[int, int], tuple[int, int]] = {}  # (row, col) -> top-left of its merge, 1-based
-    for m in merges:
-        for r in range(m.min_row, m.max_row + 1):
-            for c in range(m.min_col, m.max_col + 1):
-                if (r, c) != (m.min_row, m.min_col):
-                    covered[(r, c)] = (m.min_row, m.min_col)
+def _is_label_line(values: list[object]) -> bool:
+    return bool(values) and all(isinstance(v, str) and LABEL_LINE.match(v) for v in values)
 
-    def resolved(r: int, c: int) -> object:
-        r0, c0 = covered.get((r, c), (r, c))
-        return rows[r0 - 1][c0 - 1] if r0 - 1 < len(rows) and c0 - 1 < width else None
 
-    def distinct_values(r: int) -> int:
-        return len({str(v) for v in rows[r - 1] if not _blank(v)})
+def _header_name(value: object) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    return re.sub(r"\s+", "", text) or None  # wrapped header text: `统一社会\n信用代码`
 
-    # Title lines (one value, however wide) and empty lines before the header.
-    first = 1
-    while first <= len(rows) and distinct_values(first) <= 1:
-        first += 1
-    if first > len(rows):
-        return ParsedFile("xlsx", [], [], rows_skipped=len(rows))
-    # The header block grows while a cell of its last row is merged into the row below (a group label
-    # over several columns, or a single-level name spanning both header rows).
-    last = first
-    while last - first + 1 < MAX_HEADER_ROWS and any(
-        m.min_row <= last < m.max_row or (m.min_row == last and m.max_col > m.min_col and m.max_row == last)
+
+# -- the sheet -----------------------------------------------------------------------------------
+
+
+class _Merges:
+    """The merged ranges covering the current row, advanced row by row (rows arrive in order)."""
+
+    def __init__(self, merges: list[_Merge], max_columns: int):
+        # a range starting right of the widest allowed row covers nothing that can hold a value
+        self._pending = sorted((m for m in merges if m.min_col <= max_columns), key=lambda m: m.min_row, reverse=True)
+        self._max_columns = max_columns
+        self._active: list[_Merge] = []
+        self._top: dict[_Merge, object] = {}
+
+    def row(self, number: int, values: list[object]) -> tuple[dict[int, object], dict[int, object]]:
+        """(covered, filled) for this row, 0-based columns: covered cells with their range's top-left
+        value (the header reads those), and the cells a vertical range fills (its first column)."""
+        while self._pending and self._pending[-1].min_row <= number:
+            m = self._pending.pop()
+            if m.min_row == number:
+                self._top[m] = values[m.min_col - 1] if m.min_col <= len(values) else None
+            self._active.append(m)
+        for m in [m for m in self._active if m.max_row < number]:
+            self._active.remove(m)
+            self._top.pop(m, None)
+        covered: dict[int, object] = {}
+        filled: dict[int, object] = {}
+        for m in self._active:
+            top = self._top.get(m)
+            for c in range(m.min_col, min(m.max_col, self._max_columns) + 1):
+                if (number, c) != (m.min_row, m.min_col):
+                    covered.setdefault(c - 1, top)
+            if number > m.min_row:
+                filled.setdefault(m.min_col - 1, top)
+        return covered, filled
+
+
+def _parse(rows: Iterator[tuple[int, list[object]]], merges: list[_Merge], layout: SheetLayout, epoch: date):
+    index = _Merges(merges, layout.limits.max_columns)
+    header_rows: list[list[object]] = []
+    first = last = 0
+    header: list[str | None] | None = None
+    names: list[str] = []
+    records: list[Record] = []
+    extra: set[int] = set()
+    seen = 0
+    for number, values in rows:
+        seen = number
+        covered, filled = index.row(number, values)
+        own = [None if c in covered else v for c, v in enumerate(values)]
+        present = [v for v in own if not _blank(v)]
+        if header is None:
+            if not header_rows:
+                if len({str(v) for v in present}) <= 1 or _is_label_line(present):
+                    continue  # title, `填报单位：…` line, blank line
+                first = number
+            width = max(len(values), max(covered, default=-1) + 1)
+            header_rows.append([covered.get(c, values[c] if c < len(values) else None) for c in range(width)])
+            last = number
+            if last - first + 1 < MAX_HEADER_ROWS and _merged_into_next(merges, first, last):
+                continue
+            header, names = _header(header_rows, layout.sheet)
+            continue
+        if not present or _is_layout(present, layout):
+            continue
+        row = dict(enumerate(own))
+        row.update(filled)
+        values_out: dict[str, str | None] = {}
+        for c in sorted(set(range(len(names))) | {c for c, v in row.items() if not _blank(v)}):
+            if c < len(header) and header[c] is None and _blank(row.get(c)):
+                continue  # an unnamed, empty column
+            name = names[c] if c < len(names) else f"column_{get_column_letter(c + 1)}"
+            if c >= len(header) or header[c] is None:
+                extra.add(c)
+            value = row.get(c)
+            values_out[name] = _date_text(value, epoch) if name in layout.date_columns else _text(value)
+        records.append(Record(number, values_out))
+    if header is None:
+        if not header_rows:
+            return ParsedFile("xlsx", [], [], rows_skipped=seen)
+        header, names = _header(header_rows, layout.sheet)
+    columns = [n for c, n in enumerate(names) if header[c] is not None] + [
+        names[c] if c < len(names) else f"column_{get_column_letter(c + 1)}" for c in sorted(extra)
+    ]
+    return ParsedFile("xlsx", columns, records, rows_skipped=seen - len(records))
+
+
+def _merged_into_next(merges: list[_Merge], first: int, last: int) -> bool:
+    """A header row continues below while one of its cells is merged into the next row (a name spanning
+    both levels) or spans several columns (a group label over level-2 names)."""
+    return any(
+        m.min_row <= last < m.max_row or (m.min_row == last == m.max_row and m.max_col > m.min_col)
         for m in merges
-        if m.min_row >= first
-    ):
-        last += 1
+        if first <= m.min_row <= last
+    )
+
+
+def _header(rows: list[list[object]], sheet: str) -> tuple[list[str | None], list[str]]:
+    width = max(len(r) for r in rows)
     header: list[str | None] = []
-    for c in range(1, width + 1):
+    for c in range(width):
         parts: list[str] = []
-        for r in range(first, last + 1):
-            v = _text(resolved(r, c))
-            if v and v.strip() and (not parts or parts[-1] != v.strip()):
-                parts.append(v.strip())
+        for r in rows:
+            part = _header_name(r[c]) if c < len(r) else None
+            if part and (not parts or parts[-1] != part):
+                parts.append(part)
         header.append("/".join(parts) or None)
     names = [h or f"column_{get_column_letter(i + 1)}" for i, h in enumerate(header)]
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
-        raise RejectedFile(f"header_duplicate: sheet {layout.sheet!r} repeats header {', '.join(dupes)}")
-    used = [i for i, h in enumerate(header) if h is not None]
-    records: list[Record] = []
-    skipped = last  # title, blank lines and the header block
-    for r in range(last + 1, len(rows) + 1):
-        row = rows[r - 1]
-        # Cells covered by a merge repeat their top-left neighbour; as data they are blank.
-        own = [None if (r, c + 1) in covered else v for c, v in enumerate(row)]
-        filled = [v for v in own if not _blank(v)]
-        if not filled or (isinstance(filled[0], str) and filled[0].strip().startswith(layout.summary_prefixes)):
-            skipped += 1
-            continue
-        extra = [i for i, v in enumerate(own) if not _blank(v) and header[i] is None]
-        used_here = used + [i for i in extra if i not in used]
-        values = {
-            names[i]: (_date_text(own[i]) if names[i] in layout.date_columns else _text(own[i])) for i in used_here
-        }
-        records.append(Record(r, values))
-    columns = [names[i] for i in used] + sorted(
-        {k for rec in records for k in rec.values or {}} - {names[i] for i in used}
-    )
-    return ParsedFile("xlsx", columns, records, rows_skipped=skipped)
+        raise RejectedFile(f"header_duplicate: sheet {sheet!r} repeats header {', '.join(dupes)}")
+    return header, names
+
+
+def _is_layout(present: list[object], layout: SheetLayout) -> bool:
+    """合计/小计 rows and `填表人：…` / `注：…` footers: print layout, not records."""
+    head = present[0]
+    return (isinstance(head, str) and head.strip().startswith(layout.summary_prefixes)) or _is_label_line(present)
