@@ -4,11 +4,15 @@ the rows the department meant, whatever the print layout around them."""
 import datetime as dt
 import io
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
+from connectors.records import RejectedFile
 from connectors.special_equipment import EQUIPMENT, INSPECTION
 
 GROUPS = [
@@ -190,8 +194,6 @@ def _disjoint(refs: list[str]) -> list[str]:
 
 
 def _overlap(a: str, b: str) -> bool:
-    from openpyxl.utils.cell import range_boundaries
-
     a1, a2, a3, a4 = range_boundaries(a)
     b1, b2, b3, b4 = range_boundaries(b)
     return a1 <= b3 and b1 <= a3 and a2 <= b4 and b2 <= a4
@@ -211,8 +213,6 @@ def test_register_in_any_documented_form_reads_back_the_rows(case):
 
 
 def _last_row(data: bytes) -> int:
-    from openpyxl import load_workbook
-
     return load_workbook(io.BytesIO(data))["设备台账"].max_row
 
 
@@ -241,8 +241,6 @@ def _book(sheets: dict[str, list[list]], *, hidden: tuple[str, ...] = (), epoch1
     wb = Workbook()
     wb.remove(wb.active)
     if epoch1904:
-        from openpyxl.utils.datetime import CALENDAR_MAC_1904
-
         wb.epoch = CALENDAR_MAC_1904
     for name, rows in sheets.items():
         ws = wb.create_sheet(name)
@@ -281,3 +279,9 @@ def test_wrapped_header_text_extra_columns_and_unnamed_values_are_kept():
     (record,) = parsed.records
     assert record.values["注册代码"] == "31103205852023010001"
     assert record.values["备注"] == "复检" and record.values["column_J"] == "手写补充"
+
+
+def test_a_repeated_header_rejects_the_sheet_naming_the_column():
+    """Two columns of one name: which one is 注册代码 cannot be known, so nothing is guessed."""
+    with pytest.raises(RejectedFile, match=r"^header_duplicate: sheet '检验记录' repeats header 注册代码"):
+        INSPECTION.read(_book({"检验记录": [[*HEADER, "注册代码"], [*ROW, "31103205852023010002"]]}))
