@@ -6,6 +6,13 @@
 - A client-side rate limit keeps us under the platform's requests-per-second limit in the first place.
 - Paging runs to the end; a record served on two consecutive pages (records changed while paging) is
   kept once. Every response body is archived (content-addressed) and referenced by its sha256.
+- A response that is not what the API promises is an `ApiError` naming the request (method, path, page),
+  never retried, since the same request gets the same answer: a body that is not JSON (an HTML error page
+  with status 200), JSON of the wrong shape, a page larger than `max_page_bytes` (read a chunk at a time,
+  never held whole), a redirect (never followed, to another host or the same one: a moved endpoint is a
+  configuration change, and following it could carry the credentials somewhere else or over plain HTTP).
+  A body cut short (fewer bytes than its Content-Length) is a connection error and is retried.
+- Credentials never leave the request headers: every error message is scrubbed of them.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import httpx
 
 from connectors import archive
 from connectors.jsonl import flatten
+from connectors.raw_layer import column_problem
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 
@@ -67,15 +75,16 @@ class Envelope:
     def records(self, body: dict) -> list:
         value = self._at(body, self.records_path)
         if not isinstance(value, list):
-            raise ApiError(f"response has no record list at {'.'.join(self.records_path)}")
+            raise ValueError(f"no record list at {'.'.join(self.records_path)} (found {type(value).__name__})")
         return value
 
     def total(self, body: dict) -> int | None:
         value = self._at(body, self.total_path)
-        try:
-            return int(value)
-        except (TypeError, ValueError):
+        if value is None:
             return None
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+            raise ValueError(f"{'.'.join(self.total_path)} is {value!r}, not a count")
+        return int(value)
 
 
 @dataclass(frozen=True)
@@ -102,7 +111,10 @@ class Retrying:
     max_backoff_seconds: float = 30.0
     max_retry_after_seconds: float = 120.0
     timeout_seconds: float = 30.0
+    """Per read, and for a whole response body (a server dripping bytes is a timeout too)."""
     max_requests_per_second: float = 8.0
+    max_page_bytes: int = 32 * 1024 * 1024
+    """A page of 500 records is about 0.3 MiB; a page beyond this is not a page of this API."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +138,7 @@ class PullStats:
 @dataclass(frozen=True)
 class ApiRecord:
     values: dict[str, str | None] | None
-    """Flattened, numbers as their delivered text; None if the item is not a JSON object."""
+    """Flattened, numbers as their delivered text; None if the item is not a usable JSON object."""
     raw: str
     sha256: str
     position: int
@@ -154,6 +166,9 @@ class ApiClient:
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.system = system
+        self._secrets = [v for v in headers.values() if v] + [
+            v.split(" ", 1)[1] for v in headers.values() if " " in v and v.split(" ", 1)[1]
+        ]  # `Bearer <token>`: the token alone too
         self.archive_dir = archive_dir
         self.retrying = retrying or Retrying()
         self._sleep = sleep
@@ -162,6 +177,7 @@ class ApiClient:
             headers=headers,
             timeout=self.retrying.timeout_seconds,
             transport=transport,
+            follow_redirects=False,
         )
         self._last_request = 0.0
         self._lock = threading.Lock()
@@ -201,27 +217,43 @@ class ApiClient:
             return self._backoff(attempt)
         return min(seconds, self.retrying.max_retry_after_seconds)
 
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
     def get(self, endpoint: Endpoint, params: dict[str, Any]) -> Page:
         query = urlencode(params)
         request = f"GET {endpoint.path}?{query}" if query else f"GET {endpoint.path}"
+        try:
+            return self._get(endpoint, params, request)
+        except ApiError as exc:
+            raise type(exc)(self._scrub(str(exc))) from None
+
+    def _get(self, endpoint: Endpoint, params: dict[str, Any], request: str) -> Page:
         last_problem = ""
         for attempt in range(1, self.retrying.max_attempts + 1):
             self._throttle()
             self.stats.requests += 1
             try:
-                response = self._http.get(endpoint.path, params=params)
+                status, headers, data = self._fetch(endpoint, params, request)
             except httpx.TimeoutException as exc:
                 last_problem = f"timeout ({type(exc).__name__})"
                 wait = self._backoff(attempt)
-            except httpx.TransportError as exc:
+            except httpx.TransportError as exc:  # refused, reset, a body cut short of its Content-Length
                 last_problem = f"connection error ({exc})"
                 wait = self._backoff(attempt)
             else:
-                status = response.status_code
+                response = httpx.Response(status, headers=headers, content=data)
                 if status in (401, 403):
                     raise ApiAuthError(
                         f"{self.system} refused our credentials: HTTP {status} {_message(endpoint, response)} "
                         f"({request}); check the configured token / API key"
+                    )
+                if 300 <= status < 400:
+                    raise ApiError(
+                        f"{self.system}: {request} answered HTTP {status}, a redirect to "
+                        f"{_where(headers.get('location', ''))}; not followed (check the configured URL)"
                     )
                 if status in RETRY_STATUS:
                     last_problem = f"HTTP {status} {_message(endpoint, response)}".strip()
@@ -229,7 +261,7 @@ class ApiClient:
                 elif status >= 400:
                     raise ApiError(f"{self.system}: HTTP {status} {_message(endpoint, response)} ({request})")
                 else:
-                    return self._page(endpoint, request, response)
+                    return self._page(endpoint, request, headers, data)
             if attempt == self.retrying.max_attempts:
                 break
             self.stats.retries += 1
@@ -238,18 +270,45 @@ class ApiClient:
             f"{self.system}: giving up on {request} after {self.retrying.max_attempts} attempts (last: {last_problem})"
         )
 
-    def _page(self, endpoint: Endpoint, request: str, response: httpx.Response) -> Page:
-        data = response.content
+    def _fetch(self, endpoint: Endpoint, params: dict[str, Any], request: str) -> tuple[int, httpx.Headers, bytes]:
+        """Status, headers and body, the body read a chunk at a time within the page bound and the deadline."""
+        bound, deadline = self.retrying.max_page_bytes, time.monotonic() + self.retrying.timeout_seconds
+        with self._http.stream("GET", endpoint.path, params=params) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > bound:
+                raise ApiError(f"{self.system}: response to {request} is {int(declared)} bytes, over {bound}")
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():  # decoded: a compressed bomb meets the bound too
+                size += len(chunk)
+                if size > bound:
+                    raise ApiError(f"{self.system}: response to {request} is over {bound} bytes; not read further")
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout(f"body not complete after {self.retrying.timeout_seconds} s")
+                chunks.append(chunk)
+            return response.status_code, response.headers, b"".join(chunks)
+
+    def _page(self, endpoint: Endpoint, request: str, headers: httpx.Headers, data: bytes) -> Page:
         try:
             body = json.loads(data, parse_float=Decimal)  # Decimal keeps a number's delivered text
-        except ValueError as exc:
-            raise ApiError(f"{self.system}: response to {request} is not JSON ({exc})") from exc
-        if not isinstance(body, dict) or not endpoint.envelope.ok(body):
-            message = endpoint.envelope.message(body) if isinstance(body, dict) else ""
+        except (ValueError, RecursionError) as exc:
+            kind = headers.get("content-type", "no content type")
+            raise ApiError(
+                f"{self.system}: response to {request} is not JSON ({kind}, {len(data)} bytes, "
+                f"starts {data[:80]!r}: {exc})"
+            ) from None
+        if not isinstance(body, dict):
+            raise ApiError(f"{self.system}: response to {request} is a JSON {type(body).__name__}, not an envelope")
+        if not endpoint.envelope.ok(body):
+            message = endpoint.envelope.message(body)
             raise ApiError(f"{self.system}: application error for {request}: {message or data[:200]!r}")
+        try:
+            records = endpoint.envelope.records(body)
+            endpoint.envelope.total(body)
+        except ValueError as exc:
+            raise ApiError(f"{self.system}: response to {request} has the wrong shape: {exc}") from None
         digest = archive.sha256_bytes(data)
         archive.store(self.archive_dir, data, digest)
-        return Page(request, digest, body, endpoint.envelope.records(body))
+        return Page(request, digest, body, records)
 
     def pages(self, endpoint: Endpoint, params: dict[str, Any]) -> Iterator[Page]:
         page_no = 1
@@ -277,9 +336,27 @@ class ApiClient:
                     pull.stats.duplicates_on_pages += 1
                     continue
                 seen.add(digest)
-                values = flatten(item) if isinstance(item, dict) else None
+                try:
+                    values = flatten(item) if isinstance(item, dict) else None
+                except ValueError:  # keys that cannot be columns: kept as a reader reject, as delivered
+                    values = None
                 pull.records.append(ApiRecord(values, raw, digest, position, page.request, page.sha256))
+        names = list(dict.fromkeys(k for r in pull.records if r.values for k in r.values))
+        problem = column_problem(names)
+        if problem:
+            raise ApiError(self._scrub(f"{self.system}: records of {endpoint.path} have the wrong shape: {problem}"))
         return pull
+
+
+def _where(location: str) -> str:
+    """Where a redirect points, without its query (which may carry anything)."""
+    try:
+        url = httpx.URL(location)
+    except httpx.InvalidURL:
+        return "an unreadable Location"
+    if not location:
+        return "nowhere (no Location)"
+    return f"{url.host}{url.path}" if url.host else f"{url.path} on the same host"
 
 
 def _message(endpoint: Endpoint, response: httpx.Response) -> str:

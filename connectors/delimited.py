@@ -1,4 +1,10 @@
-"""Reader for delimited text files (system A's CSV): decoded, parsed with quoting, one record per row."""
+"""Reader for delimited text files (system A's CSV): decoded, parsed with quoting, one record per row.
+
+A header cell without a name becomes `column_<n>` (its values are kept, validation reports the drift).
+Text the csv parser cannot split into records (a field running past the parser's bound after an unclosed
+quote, a bare carriage return inside a field) rejects the file whole as `malformed_csv`: past that point
+the record boundaries are a guess.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +13,21 @@ import io
 from collections.abc import Iterator
 
 from connectors.decoding import decode_text
-from connectors.records import ParsedFile, Record
+from connectors.records import ParsedFile, Record, RejectedFile
 
 
 def read_delimited(data: bytes, delimiter: str = ",") -> ParsedFile:
     text, encoding = decode_text(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
     try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        return ParsedFile(encoding, [], [])
-    return ParsedFile(encoding, header, list(_records(reader, header, delimiter)))
+        try:
+            first = next(reader)
+        except StopIteration:
+            return ParsedFile(encoding, [], [])
+        header = [h.strip() or f"column_{i}" for i, h in enumerate(first, start=1)]
+        return ParsedFile(encoding, header, list(_records(reader, header, delimiter)))
+    except csv.Error as exc:
+        raise RejectedFile(f"malformed_csv: {exc} (at line {reader.line_num} of the file)") from exc
 
 
 def _records(reader: Iterator[list[str]], header: list[str], delimiter: str) -> Iterator[Record]:

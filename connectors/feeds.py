@@ -6,15 +6,18 @@ format and its parameters. One reader per format (`read`) serves every departmen
 
 from __future__ import annotations
 
+import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 
 from connectors.delimited import read_delimited
 from connectors.jsonl import read_jsonl
 from connectors.records import ParsedFile
+from connectors.shape import HeaderLayout, Limits
 from connectors.spreadsheet import SheetLayout, read_sheet
 
 
@@ -47,6 +50,12 @@ class LandingFeed:
     sheet: SheetLayout | None = None
     ignore_prefixes: tuple[str, ...] = ()
     """File names to ignore even when they match (Office lock files `~$...`)."""
+    limits: Limits = field(default_factory=Limits)
+
+    @cached_property
+    def layout(self) -> HeaderLayout:
+        """The columns this feed's files are expected to carry: the dataset's data contract."""
+        return HeaderLayout.of_dataset(self.dataset)
 
     @property
     def raw_table(self) -> str:
@@ -61,10 +70,18 @@ class LandingFeed:
         return not path.name.startswith(self.ignore_prefixes) and bool(self.pattern.fullmatch(rel))
 
     def candidates(self, landing_dir: Path) -> list[Path]:
+        """Every entry whose name matches, whatever it is (file, link, FIFO, directory): the landing
+        load judges what it is. Symbolic links to directories are listed, never walked into."""
         root = landing_dir / self.folder
         if not root.is_dir():
             return []
-        return sorted(p for p in root.rglob("*") if p.is_file() and self.matches(landing_dir, p))
+        found = []
+        for folder, dirs, files in os.walk(root, followlinks=False):
+            for name in (*dirs, *files):
+                path = Path(folder) / name
+                if self.matches(landing_dir, path):
+                    found.append(path)
+        return sorted(found)
 
     def is_complete(
         self, path: Path, *, quiet_seconds: float = DEFAULT_QUIET_SECONDS, now: float | None = None
@@ -75,15 +92,18 @@ class LandingFeed:
             # ctime, not mtime: the local kernel sets it on every write, while a copy tool may set
             # mtime to anything (the sender's clock, the original file's time).
             now = time.time() if now is None else now
-            return now - path.stat().st_ctime >= quiet_seconds
+            return now - path.lstat().st_ctime >= quiet_seconds  # lstat: a link is never followed
         return self.completeness is Completeness.VISIBLE
 
     def read(self, data: bytes) -> ParsedFile:
-        """Parse one delivered file; raises RejectedFile when the file as a whole cannot be read."""
-        if self.format is FileFormat.CSV:
-            return read_delimited(data, self.delimiter)
-        if self.format is FileFormat.JSONL:
-            return read_jsonl(data)
-        if self.sheet is None:
-            raise ValueError(f"{self.dataset}: an XLSX feed needs a sheet layout")
-        return read_sheet(data, self.sheet)
+        """Parse one delivered file; raises RejectedFile when the file as a whole cannot be read or is
+        not what its name claims (its header does not match the feed's layout)."""
+        if self.format is FileFormat.XLSX:
+            if self.sheet is None:
+                raise ValueError(f"{self.dataset}: an XLSX feed needs a sheet layout")
+            parsed = read_sheet(data, self.sheet)
+        else:
+            self.limits.check_lines(data)
+            parsed = read_delimited(data, self.delimiter) if self.format is FileFormat.CSV else read_jsonl(data)
+        self.layout.check(parsed.header)
+        return parsed

@@ -7,16 +7,24 @@ was received and what became of it:
 - `duplicate`  bytes already loaded for this dataset dropped again (same name, or another): nothing loaded;
 - `superseded` was loaded, then the same name arrived with new bytes (a correction): its rows stay in
                the raw layer for audit, marked by `superseded_by` here and in `lake.meta.load_log`;
-- `rejected`   the file as a whole cannot be read (e.g. `encoding: ...`): nothing loaded.
+- `rejected`   the file as a whole cannot be read (e.g. `encoding: ...`) or is not what its name claims
+               (`header_mismatch`, `file_too_large`, `connectors/shape.py`): nothing loaded; or the entry
+               is not a regular file inside the landing zone (`not_a_regular_file`: a symbolic link, FIFO,
+               socket, device or directory; `outside_landing_zone`: a link leading out, a hard link):
+               never opened for reading, recorded without sha256, nothing archived.
 
 One file version is loaded in one lake transaction (rows, rejects, load log, ledger, supersession), so
-a load killed midway leaves no trace and the next run loads the file again from scratch. The bytes
-are archived (content-addressed) before anything is written, so every load can be replayed.
+a load killed midway leaves no trace and the next run loads the file again from scratch. The bytes read
+are archived (content-addressed, from the very bytes hashed and parsed, never a second read of the path)
+before anything is written, so every load can be replayed; a file over its feed's size bound is hashed
+but not archived.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -56,7 +64,8 @@ class LoadReport:
 
 @dataclass(frozen=True)
 class _Seen:
-    sha256: str
+    sha256: str | None
+    """None for an entry refused unread (a link, a FIFO, a directory)."""
     mtime_ns: int
     status: str
 
@@ -101,6 +110,74 @@ def _current(history: list[_Seen]) -> _Seen | None:
     return next((s for s in reversed(history) if s.status in ("loaded", "rejected")), None)
 
 
+NOT_REGULAR = "not_a_regular_file"
+OUTSIDE = "outside_landing_zone"
+_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+_CHUNK = 1 << 20
+
+
+class _Refused(Exception):
+    """The entry is not a regular file inside the landing zone: it is recorded, never read."""
+
+
+def refusal(landing_dir: Path, path: Path, st: os.stat_result) -> str | None:
+    """Why this landing-zone entry must not be read (`st` is its lstat: nothing is opened), or None.
+
+    Only regular files with a single name, reached without a symbolic link, are read: a link (or a hard
+    link, whose other name may be anywhere on the file system) would let whoever can write the landing
+    zone make us copy any file our service user can read into the warehouse.
+    """
+    root = landing_dir.resolve()
+    real = Path(os.path.realpath(path))
+    if stat.S_ISLNK(st.st_mode) or real != root / path.relative_to(landing_dir):
+        link = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "reached through a symbolic link"
+        if stat.S_ISLNK(st.st_mode):
+            link += f" to {os.readlink(path)[:200]!r}"  # the link's own text, as the department wrote it
+        if not real.is_relative_to(root):
+            return f"{OUTSIDE}: {link} that resolves outside the landing zone"
+        return f"{NOT_REGULAR}: {link}; only regular files are read"
+    return refusal_of_open(st)
+
+
+def _open(landing_dir: Path, rel: str) -> int:
+    """Open a landing-zone file for reading without following any link below the root, and without
+    blocking (a FIFO swapped in after the lstat opens at once instead of waiting for a writer)."""
+    dir_fd = os.open(landing_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        *folders, name = rel.split("/")
+        for folder in folders:
+            inner = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+            os.close(dir_fd)
+            dir_fd = inner
+        return os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY, dir_fd=dir_fd)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:  # ELOOP: a link swapped in; ENOTDIR, ENXIO: not a file any more
+        raise _Refused(f"{NOT_REGULAR}: changed into something else while being opened ({exc.strerror})") from exc
+    finally:
+        os.close(dir_fd)
+
+
+def _read(fd: int, bound: int) -> tuple[bytes | None, str, int]:
+    """(bytes, sha256, size) of an open file; bytes None when it is larger than `bound` (then only hashed,
+    a chunk at a time, so an oversized file never fills memory)."""
+    digest, chunks, size = hashlib.sha256(), [], 0
+    while chunk := os.read(fd, _CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+        if size <= bound:
+            chunks.append(chunk)
+        else:
+            chunks.clear()
+    return (b"".join(chunks) if size <= bound else None), digest.hexdigest(), size
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     feed: LandingFeed,
@@ -112,30 +189,48 @@ def load_file(
     known: _Ledger | None = None,
 ) -> None:
     rel = path.relative_to(landing_dir).as_posix()
-    before = path.stat()
-    data = path.read_bytes()
-    after = path.stat()
-    if _version(before) != _version(after) or len(data) != after.st_size:
+    known = known if known is not None else _read_ledger(con, feed.dataset)
+    try:
+        listed = path.lstat()
+        refused = refusal(landing_dir, path, listed)
+        if refused:
+            raise _Refused(refused)
+        fd = _open(landing_dir, rel)
+        try:
+            before = os.fstat(fd)
+            refused = refusal_of_open(before)
+            if refused:
+                raise _Refused(refused)
+            data, digest, size = _read(fd, feed.limits.max_file_bytes)
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
+    except FileNotFoundError:
+        return  # gone since it was listed
+    except _Refused as exc:
+        _record_unread(con, feed, rel, listed, str(exc), report, known)
+        return
+    if _version(before) != _version(after) or size != after.st_size:
         report.files_waiting.append(rel)  # changed while we read it: still being written
         return
-    digest = archive.sha256_bytes(data)
-    known = known if known is not None else _read_ledger(con, feed.dataset)
     history = known.by_file.get(rel, [])
     if any(s.sha256 == digest and s.mtime_ns == after.st_mtime_ns for s in history):
         return  # this exact delivery is already recorded
     current = _current(history)
-    stored = archive.store(archive_dir, data, digest)
+    previous = next((s for s in reversed(history) if s.status == "loaded"), None)
+    # The archive keeps the bytes read here, never a second read of the path; an oversized file is not kept.
+    stored = archive.store(archive_dir, data, digest) if data is not None else None
     load_id = uuid.uuid4().hex
     now = datetime.now(UTC)
     ledger: dict[str, object] = {
         "dataset": feed.dataset,
         "source_file": rel,
         "sha256": digest,
-        "size_bytes": len(data),
+        "size_bytes": size,
         "mtime_ns": after.st_mtime_ns,
         "received_at": now,
         "load_id": load_id,
-        "archive_path": stored.relative_to(archive_dir).as_posix(),
+        "archive_path": stored.relative_to(archive_dir).as_posix() if stored else None,
         "encoding": None,
         "reason": None,
         "rows_read": 0,
@@ -145,13 +240,16 @@ def load_file(
     }
     parsed = None
     # Empty files (an hour with no changes) are all alike, and never a re-delivery of one another.
-    if (data and digest in known.loaded) or (current is not None and current.sha256 == digest):
+    if (size and digest in known.loaded) or (current is not None and current.sha256 == digest):
         ledger["status"] = "duplicate"
     else:
         try:
-            parsed = feed.read(data)
+            feed.limits.check_size(size)
+            parsed = feed.read(data or b"")
         except RejectedFile as exc:
             ledger.update(status="rejected", reason=str(exc))
+        except Exception as exc:  # a reader bug on one file must not stop the others
+            ledger.update(status="rejected", reason=f"reader_error: {type(exc).__name__}: {exc}"[:2000])
         else:
             ledger.update(status="loaded", encoding=parsed.encoding, rows_skipped=parsed.rows_skipped)
     with raw_layer.transaction(con):
@@ -162,13 +260,9 @@ def load_file(
             ledger.update(
                 rows_read=counts.rows_read, rows_loaded=counts.rows_loaded, rows_rejected=counts.rows_rejected
             )
-            if current is not None and current.status == "loaded":
+            if previous is not None:
                 _supersede(con, feed.dataset, rel, load_id)
-        cols = list(ledger)
-        con.execute(
-            f"INSERT INTO lake.meta.file_ledger ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-            [ledger[c] for c in cols],
-        )
+        _insert_ledger(con, ledger)
     status = str(ledger["status"])
     known.add(rel, _Seen(digest, after.st_mtime_ns, status))
     if status == "duplicate":
@@ -177,12 +271,62 @@ def load_file(
         report.files_rejected.append(rel)
     else:
         report.files_loaded.append(rel)
-        if current is not None and current.status == "loaded":
+        if previous is not None:
             report.files_superseded.append(rel)
         report.load_ids.append(load_id)
         report.rows_read += int(ledger["rows_read"])
         report.rows_loaded += int(ledger["rows_loaded"])
         report.rows_rejected += int(ledger["rows_rejected"])
+
+
+def refusal_of_open(st: os.stat_result) -> str | None:
+    """What can be told from the file itself (its lstat, or the fstat of the opened file, in case the
+    entry was swapped after it was listed): a regular file with one name, or why not."""
+    if not stat.S_ISREG(st.st_mode):
+        return f"{NOT_REGULAR}: {_KINDS.get(stat.S_IFMT(st.st_mode), 'not a file')} named like a data file"
+    if st.st_nlink > 1:
+        return f"{OUTSIDE}: a hard link with {st.st_nlink} names; the others may be outside the landing zone"
+    return None
+
+
+def _record_unread(
+    con: duckdb.DuckDBPyConnection,
+    feed: LandingFeed,
+    rel: str,
+    listed: os.stat_result,
+    reason: str,
+    report: LoadReport,
+    known: _Ledger,
+) -> None:
+    """One ledger row for an entry that was not read (no sha256, nothing archived), once per entry version."""
+    if any(s.sha256 is None and s.mtime_ns == listed.st_mtime_ns for s in known.by_file.get(rel, [])):
+        return
+    ledger = {
+        "dataset": feed.dataset,
+        "source_file": rel,
+        "sha256": None,
+        "size_bytes": None,
+        "mtime_ns": listed.st_mtime_ns,
+        "received_at": datetime.now(UTC),
+        "status": "rejected",
+        "reason": reason,
+        "rows_read": 0,
+        "rows_loaded": 0,
+        "rows_rejected": 0,
+        "rows_skipped": 0,
+    }
+    with raw_layer.transaction(con):
+        _insert_ledger(con, ledger)
+    known.add(rel, _Seen(None, listed.st_mtime_ns, "rejected"))
+    report.files_rejected.append(rel)
+
+
+def _insert_ledger(con: duckdb.DuckDBPyConnection, ledger: dict[str, object]) -> None:
+    cols = list(ledger)
+    con.execute(
+        f"INSERT INTO lake.meta.file_ledger ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+        [ledger[c] for c in cols],
+    )
 
 
 def _version(st: os.stat_result) -> tuple[int, int, int]:
@@ -229,8 +373,13 @@ def ingest_feed(
     known = _read_ledger(con, feed.dataset)
     for path in feed.candidates(landing_dir):
         rel = path.relative_to(landing_dir).as_posix()
-        if not feed.is_complete(path, quiet_seconds=quiet_seconds):
-            report.files_waiting.append(rel)
-            continue
+        try:
+            # An entry that is not a regular file is refused at once: there is nothing to wait for.
+            regular = refusal(landing_dir, path, path.lstat()) is None
+            if regular and not feed.is_complete(path, quiet_seconds=quiet_seconds):
+                report.files_waiting.append(rel)
+                continue
+        except FileNotFoundError:
+            continue  # gone since it was listed
         load_file(con, feed, landing_dir, path, report, archive_dir=archive_dir, known=known)
     return report

@@ -60,8 +60,48 @@ class LoadCounts:
     rows_rejected: int
 
 
+MAX_COLUMN_NAME = 256
+
+
 def raw_table(dataset: str) -> str:
     return dataset.replace(".", "__")
+
+
+def quote(name: str) -> str:
+    """A delivered name as a SQL identifier: a name carrying `"` stays one identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def column_problem(names: Sequence[str]) -> str | None:
+    """Why these delivered names cannot all be columns of a raw table (None when they can).
+
+    DuckDB compares identifiers case-insensitively, so `cphm` and `CPHM` would be one column; a lineage
+    name would overwrite the lineage it stands for.
+    """
+    reserved = {c.lower() for c in (*LINEAGE_COLUMNS, RECORD_SHA)}
+    seen: dict[str, str] = {}
+    for number, name in enumerate(names, start=1):
+        if not name.strip():
+            return f"column {number} has no name"
+        if "\x00" in name or not _utf8(name):
+            return f"column {number} has a NUL or a lone surrogate in its name"
+        if len(name) > MAX_COLUMN_NAME:
+            return f"column {number} has a name of {len(name)} characters (at most {MAX_COLUMN_NAME})"
+        folded = name.lower()
+        if folded in reserved:
+            return f"column {number} {name!r} is a lineage column of the raw layer"
+        if folded in seen:
+            return f"columns {seen[folded]!r} and {name!r} are the same column (names differ only in case)"
+        seen[folded] = name
+    return None
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -84,14 +124,17 @@ def ensure_raw_table(
     existing = raw_columns(con, table)
     if existing is None:
         lineage = [*LINEAGE_COLUMNS, *extra_lineage]
-        cols = [f'"{c}" {LINEAGE_TYPES.get(c, "VARCHAR")}' for c in lineage]
-        cols += [f'"{c}" VARCHAR' for c in header if c not in lineage]
-        con.execute(f'CREATE TABLE IF NOT EXISTS lake.raw."{table}" ({", ".join(cols)})')
+        cols = [f"{quote(c)} {LINEAGE_TYPES.get(c, 'VARCHAR')}" for c in lineage]
+        cols += [f"{quote(c)} VARCHAR" for c in header if c not in lineage]
+        con.execute(f"CREATE TABLE IF NOT EXISTS lake.raw.{quote(table)} ({', '.join(cols)})")
         return
-    # A department added a column: keep it (as delivered); validation reports the schema drift.
+    # A department added a column: keep it (as delivered); validation reports the schema drift. Readers
+    # reject a header that is not the feed's first (`connectors/shape.py`), so only drift gets here.
+    known = {c.lower() for c in existing}
     for column in header:
-        if column not in existing:
-            con.execute(f'ALTER TABLE lake.raw."{table}" ADD COLUMN "{column}" VARCHAR')
+        if column.lower() not in known:
+            con.execute(f"ALTER TABLE lake.raw.{quote(table)} ADD COLUMN {quote(column)} VARCHAR")
+            known.add(column.lower())
 
 
 def write_load(
@@ -109,6 +152,9 @@ def write_load(
     `record_shas` fills `_record_sha256` (API tables).
     """
     table = raw_table(load.dataset)
+    problem = column_problem(header)
+    if problem:  # readers and the API client reject such names first; never let one reach the schema
+        raise ValueError(f"{load.dataset}: {load.source}: {problem}")
     ensure_raw_table(con, table, header, (RECORD_SHA,) if record_shas is not None else ())
     good = [i for i, r in enumerate(records) if r.values is not None]
     bad = [i for i, r in enumerate(records) if r.values is None]
@@ -127,7 +173,7 @@ def write_load(
         for name in header:
             columns[name] = pa.array([records[i].values.get(name) for i in good], pa.string())
         batch = pa.table(columns)  # noqa: F841  (referenced by name in the SQL below)
-        con.execute(f'INSERT INTO lake.raw."{table}" BY NAME SELECT * FROM batch')
+        con.execute(f"INSERT INTO lake.raw.{quote(table)} BY NAME SELECT * FROM batch")
     if bad:
         rejects = pa.table(  # noqa: F841
             {

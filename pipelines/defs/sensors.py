@@ -26,7 +26,7 @@ def new_file_versions(feeds: Sequence[LandingFeed], cursor: dict[str, str]) -> t
         for path in feed.candidates(settings.landing_dir):
             if not feed.is_complete(path, quiet_seconds=settings.landing_quiet_seconds):
                 continue
-            st = path.stat()
+            st = path.lstat()  # never follows a link out of the landing zone
             rel = path.relative_to(settings.landing_dir).as_posix()
             key, version = f"{feed.dataset}|{rel}", f"{st.st_size}:{st.st_mtime_ns}"
             seen[key] = version
