@@ -142,23 +142,48 @@ PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕�
 PLATE_RE = re.compile(rf"[{PROVINCES}使领][A-HJ-NP-Z][A-HJ-NP-Z0-9]{{4}}[A-HJ-NP-Z0-9挂学警港澳]")
 NEV_PLATE_RE = re.compile(rf"[{PROVINCES}][A-HJ-NP-Z](?:\d{{5}}[DF]|[DF][A-HJ-NP-Z0-9]\d{{4}})")
 PLATE_COLOUR_WORDS = {"蓝": 1, "黄": 2, "黑": 3, "白": 4, "绿": 5, "黄绿": 93, "渐变绿": 94}
+# Separators typed inside a plate (§2.5.5): space, middle dot, katakana dot, bullet, full stop, hyphen, underscore.
+PLATE_SEPARATORS = re.compile(r"[\s·・•.\-_]")
+# A plate without its province character: authority letter + serial (ordinary or new-energy).
+PROVINCELESS_RE = re.compile(
+    r"[A-HJ-NP-Z](?:[A-HJ-NP-Z0-9]{4}[A-HJ-NP-Z0-9挂学警港澳]|\d{5}[DF]|[DF][A-HJ-NP-Z0-9]\d{4})"
+)
 
 
-def normalize_plate(raw: str) -> tuple[str, int | None]:
-    """(plate, colour code or None): NFKC, upper case, separators dropped, a glued-on colour split off."""
+def _split_colour(s: str) -> tuple[str, int | None]:
+    """A colour glued on before or after the plate (`黄苏E12345`, `苏E12345黄`, `苏E12345(黄色)`)."""
+    for word in sorted(PLATE_COLOUR_WORDS, key=len, reverse=True):
+        suffix = re.search(rf"\(?{word}色?\)?$", s)
+        if suffix and suffix.start() > 0:
+            return s[: suffix.start()], PLATE_COLOUR_WORDS[word]
+        prefix = re.match(rf"{word}色?", s)
+        # 黑 is also a province (黑A12345): a colour only when a province character follows it
+        if prefix and (word not in PROVINCES or s[prefix.end() : prefix.end() + 1] in PROVINCES):
+            return s[prefix.end() :], PLATE_COLOUR_WORDS[word]
+    return s, None
+
+
+def _serial_letters(s: str, start: int) -> str:
+    """O and I never occur in a serial (GA 36): they are the digits 0 and 1 mistyped."""
+    return s[:start] + s[start:].replace("O", "0").replace("I", "1")
+
+
+def normalize_plate(raw: str, local_province: str | None = None) -> tuple[str, int | None]:
+    """(plate, colour code or None) for every variant of dictionary §2.5.5: NFKC (full width), upper case,
+    separators dropped, a glued-on colour (word or `_2` code) split off, O/I in the serial read as 0/1. A plate
+    without its province character gets `local_province` when given (a Suzhou-local source), else stays without."""
     s = unicodedata.normalize("NFKC", raw).upper().strip()
     colour = None
     m = re.search(r"_(\d{1,2})$", s)  # 苏E12345_2: colour code suffix
     if m:
         colour, s = int(m.group(1)), s[: m.start()]
-    s = re.sub(r"[\s·・•\.\-_]", "", s)
-    for word in sorted(PLATE_COLOUR_WORDS, key=len, reverse=True):
-        if colour:
-            break
-        for pat in (rf"^{word}", rf"\(?{word}色?\)?$"):
-            if re.search(pat, s):
-                colour, s = PLATE_COLOUR_WORDS[word], re.sub(pat, "", s)
-                break
+    s = PLATE_SEPARATORS.sub("", s)
+    if colour is None:
+        s, colour = _split_colour(s)
+    has_province = s[:1] in PROVINCES or s[:1] in "使领"
+    s = _serial_letters(s, 2 if has_province else 1)
+    if not has_province and local_province and PROVINCELESS_RE.fullmatch(s):
+        s = local_province + s
     return s, colour
 
 
@@ -166,9 +191,20 @@ def plate_valid(plate: str) -> bool:
     return bool(PLATE_RE.fullmatch(plate) or NEV_PLATE_RE.fullmatch(plate))
 
 
+def plate_without_province(plate: str) -> bool:
+    """A normalised plate that is a GA 36 plate but for its missing province character (`E6B123`)."""
+    return bool(PROVINCELESS_RE.fullmatch(plate))
+
+
 def plate_format_ok(raw: str) -> bool:
-    """A delivered plate (any of the observed spellings) is a GA 36 plate once normalised."""
-    return plate_valid(normalize_plate(raw)[0])
+    """A delivered plate (any variant of §2.5.5) is a GA 36 plate once normalised, with or without province."""
+    plate = normalize_plate(raw)[0]
+    return plate_valid(plate) or plate_without_province(plate)
+
+
+def plate_has_province(raw: str) -> bool:
+    """False only for a readable plate that lacks its province character (plate_format judges the rest)."""
+    return not plate_without_province(normalize_plate(raw)[0])
 
 
 # --- 特种设备目录 (2014) category codes and the three device numbers (domain_dictionary §2.8, §2.9) -------------

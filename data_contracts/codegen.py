@@ -1,4 +1,5 @@
-"""Files generated from the contracts and committed for review: the GX suites, the typed schemas, dbt sources.
+"""Files generated from the contracts and committed for review: the GX suites, the typed schemas, dbt sources,
+and the data tests of the staging models.
 
 `sdc contracts generate` rewrites them; a test fails when they are out of date. The pipeline builds the
 same artefacts from the contracts at run time with the same functions, so nothing is written twice.
@@ -7,6 +8,7 @@ same artefacts from the contracts at run time with the same functions, so nothin
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -19,6 +21,11 @@ from sdc.config import REPO_ROOT
 DBT_STAGING_DIR = REPO_ROOT / "dbt_project" / "models" / "staging"
 GENERATED_DIR = REPO_ROOT / "data_contracts" / "generated"
 HEADER = "# Generated from data_contracts/contracts by `sdc contracts generate`. Do not edit.\n"
+STAGING_HEADER = (
+    "# data_tests are generated from data_contracts/contracts by `sdc contracts generate` (a hand-written test\n"
+    "# is overwritten); descriptions and unit tests are written by hand.\n"
+)
+TOWNS_SEED = "towns"
 
 
 def _source_table(contract: Contract) -> dict:
@@ -89,9 +96,86 @@ def gx_suite_files(contracts: list[Contract] | None = None) -> dict[Path, str]:
     }
 
 
+# -- staging data tests ----------------------------------------------------------------------------------------
+def staging_model(contract: Contract) -> Path:
+    """The staging model that selects the contract's validated table (`source('<system>', '<table>')`)."""
+    pattern = re.compile(rf"source\(\s*'{contract.system}'\s*,\s*'{contract.table}'\s*\)")
+    models = sorted((DBT_STAGING_DIR / contract.system).glob("stg_*.sql"))
+    found = [p for p in models if pattern.search(p.read_text("utf-8"))]
+    if len(found) != 1:
+        raise ValueError(f"{contract.dataset}: expected one staging model selecting {contract.table}, found {found}")
+    return found[0]
+
+
+def staging_columns(sql: str) -> dict[str, bool]:
+    """Output columns of a staging model's select list -> passed through unchanged (`col,`) or computed (`… as col`)."""
+    out: dict[str, bool] = {}
+    for line in sql.splitlines():
+        if m := re.fullmatch(r"\s*(\w+),?", line):
+            out.setdefault(m.group(1), True)
+        elif m := re.search(r"\bas (\w+),?$", line.strip()):
+            out.setdefault(m.group(1), False)
+    return out
+
+
+def staging_tests(contract: Contract, outputs: dict[str, bool]) -> dict[str, list]:
+    """Per staging column, the dbt data tests the contract implies — and nothing else:
+    unique + not_null on the primary key (staging keeps one version per key); not_null where a value is required
+    with severity error (a row without it is quarantined, never staged); accepted_values from a code list on a
+    column staging passes through unchanged; relationships to the towns seed where the contract checks the town.
+    A warning never becomes a test: its row is staged with the value NULL or normalised."""
+    tests: dict[str, list] = defaultdict(list)
+    for name in contract.primary_key:
+        tests[name].append("unique")
+    for rule in contract.rules:
+        if rule.column not in outputs:
+            continue
+        if rule.kind == "required" and rule.is_error:
+            tests[rule.column].append("not_null")
+        elif rule.kind == "valid_values" and outputs[rule.column]:
+            tests[rule.column].append({"accepted_values": {"arguments": {"values": list(rule.argument)}}})
+        elif rule.kind == "custom" and rule.argument == "taicang_town":
+            tests[rule.column].append({"relationships": {"arguments": {"to": f"ref('{TOWNS_SEED}')", "field": "town"}}})
+    return {c: t for c, t in tests.items() if c in outputs}
+
+
+def _with_tests(model: dict, tests: dict[str, list]) -> dict:
+    model = {k: v for k, v in model.items() if k not in ("data_tests", "tests")}
+    columns = []
+    for column in model.get("columns") or []:
+        column = {k: v for k, v in column.items() if k not in ("data_tests", "tests")}
+        if tests.get(column["name"]):
+            column["data_tests"] = tests[column["name"]]
+        columns.append(column)
+    listed = {c["name"] for c in columns}
+    columns += [{"name": c, "data_tests": t} for c, t in tests.items() if c not in listed and t]
+    model["columns"] = columns
+    return model
+
+
+def staging_test_files(contracts: list[Contract] | None = None) -> dict[Path, str]:
+    """Each staging model's YAML with its data tests rewritten from its contract (descriptions kept)."""
+    files = {}
+    for contract in contracts or all_contracts():
+        sql_path = staging_model(contract)
+        yml_path = sql_path.with_suffix(".yml")
+        doc = yaml.safe_load(yml_path.read_text(encoding="utf-8")) if yml_path.exists() else {"version": 2}
+        tests = staging_tests(contract, staging_columns(sql_path.read_text(encoding="utf-8")))
+        models = doc.get("models") or [{"name": sql_path.stem}]
+        doc["models"] = [_with_tests(m, tests) if m["name"] == sql_path.stem else m for m in models]
+        text = STAGING_HEADER + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=110)
+        files[yml_path] = text
+    return files
+
+
 def generated_files(contracts: list[Contract] | None = None) -> dict[Path, str]:
     contracts = contracts or all_contracts()
-    return dbt_sources_files(contracts) | typed_schema_files(contracts) | gx_suite_files(contracts)
+    return (
+        dbt_sources_files(contracts)
+        | typed_schema_files(contracts)
+        | gx_suite_files(contracts)
+        | staging_test_files(contracts)
+    )
 
 
 def stale_files() -> list[Path]:

@@ -3,14 +3,21 @@
 Conventions on top of ODCS (see data_contracts/README.md):
 - property `name` is the canonical column, `physicalName` the raw column (Chinese header, `level1/level2`
   for a two-level XLSX header, dot-flattened JSON key);
-- `required: true` is the rule `required_missing`; `quality[]` rules are named by their rule id (the
-  quarantine reason / warning flag) and carry `severity` error (quarantine the row) or warning (keep, flag);
+- `required: true` is the rule `required_missing`, severity error unless the property's customProperty
+  `requiredSeverity` says warning (`requiredRationale` says why); `quality[]` rules are named by their rule id
+  (the quarantine reason / warning flag) and carry `severity` error (quarantine the row) or warning (keep, flag);
+- every rule states why it has its severity (customProperty `rationale`, the severity policy of issue 10:
+  quarantine only what cannot be used); a warning rule states what becomes of the typed value when it fails
+  (customProperty `onFailure`: `null` the value is unusable, `keep` it is kept as typed, `swap` the
+  coordinate pair is swapped back);
 - library rules: `metric: invalidValues` with `arguments.validValues` (code list) or `arguments.pattern`;
 - custom rules: `type: custom, engine: sdc, implementation: <check>` with optional `arguments`
   (columns the check also reads, e.g. `start:` for end_before_start; `onlyWhen:` to limit the rows it applies to);
 - property `customProperties`: `normalise` (code | plate) for the typed value; `logicalTypeOptions.timezone`
   (UTC: the typed value is an instant, TIMESTAMPTZ; default Asia/Shanghai wall-clock time, TIMESTAMP);
-- contract `customProperties`: sourceSystem, ownerDepartment, deliveryChannel, rejectRatioThreshold and the
+- contract `customProperties`: sourceSystem, ownerDepartment, deliveryChannel, localPlateProvince (the province
+  character of a plate delivered without one, only for a source whose vehicles are all registered locally),
+  rejectRatioThreshold and the
   row-count circuit breaker (rowCountMinRatio, rowCountMaxRatio, rowCountHistory, rowCountSlot);
   `slaProperties` latency is the freshness SLA.
 """
@@ -42,6 +49,8 @@ DUCKDB_TYPES = {
 }
 # Arguments of custom rules that name another column of the same row.
 COLUMN_ARGUMENTS = ("longitude", "start", "other", "name", "other_name", "kind")
+SEVERITIES = ("error", "warning")
+ON_FAILURE = ("null", "keep", "swap")
 
 
 @dataclass(frozen=True)
@@ -56,10 +65,19 @@ class Rule:
     args: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     """Arguments of a custom check (other columns it reads, `onlyWhen`)."""
     description: str | None = None
+    rationale: str = field(default="", compare=False)
+    """Why the rule has its severity (the contract states it for every rule)."""
+    on_failure: str | None = None
+    """Warning rules: what becomes of the typed value where the rule fails (null | keep | swap)."""
 
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
+
+    @property
+    def flag(self) -> str:
+        """How a row's `_warnings` names the rule: rule id and field (`uscc_format:property_unit_uscc`)."""
+        return f"{self.name}:{self.column}"
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,8 @@ class Contract:
     reject_ratio_threshold: float
     freshness_hours: float | None
     row_count: RowCountBand
+    local_plate_province: str | None = None
+    """Province character of a plate delivered without one (dictionary §2.5.5), only for a Suzhou-local source."""
 
     @property
     def system(self) -> str:
@@ -136,28 +156,46 @@ def _custom(props: list[Any] | None) -> dict[str, Any]:
     return {p.property: p.value for p in props or []}
 
 
+def _checked_severity(where: str, severity: str | None, rationale: str | None, on_failure: str | None) -> None:
+    if severity not in SEVERITIES:
+        raise ValueError(f"{where}: needs severity error or warning, not {severity!r}")
+    if not rationale:
+        raise ValueError(f"{where}: needs a rationale (customProperty rationale) for its severity")
+    if severity == "warning" and on_failure not in ON_FAILURE:
+        raise ValueError(f"{where}: a warning needs onFailure {' | '.join(ON_FAILURE)}, not {on_failure!r}")
+    if severity == "error" and on_failure is not None:
+        raise ValueError(f"{where}: an error quarantines the row; onFailure applies to warnings only")
+
+
 def _rules_for(prop: Any, names: set[str], dataset: str) -> list[Rule]:
     rules: list[Rule] = []
+    pcustom = _custom(prop.customProperties)
     if prop.required:
-        rules.append(Rule("required_missing", prop.name, "error", "required"))
+        severity, rationale = pcustom.get("requiredSeverity", "error"), pcustom.get("requiredRationale")
+        on_failure = "null" if severity == "warning" else None  # a missing value is NULL already
+        _checked_severity(f"{dataset}.{prop.name}: required", severity, rationale, on_failure)
+        rules.append(
+            Rule("required_missing", prop.name, severity, "required", rationale=rationale, on_failure=on_failure)
+        )
     for q in prop.quality or []:
         args = dict(q.arguments or {})
+        described = _custom(q.customProperties)
+        rationale, on_failure = described.pop("rationale", None), described.pop("onFailure", None)
+        _checked_severity(f"{dataset}.{prop.name}: rule {q.name!r}", q.severity, rationale, on_failure)
         if q.type == "custom":
             kind, argument = "custom", q.implementation
-            args = _custom(q.customProperties)
+            args = described
         elif "validValues" in args:
             kind, argument = "valid_values", [str(v) for v in args.pop("validValues")]
         elif "pattern" in args:
             kind, argument = "pattern", args.pop("pattern")
         else:
             raise ValueError(f"{dataset}.{prop.name}: unsupported quality rule {q.name!r}")
-        if q.severity not in ("error", "warning"):
-            raise ValueError(f"{dataset}.{prop.name}: rule {q.name!r} needs severity error or warning")
         referenced = [v for k, v in args.items() if k in COLUMN_ARGUMENTS] + [args.get("onlyWhen", {}).get("column")]
         for other in (r for r in referenced if r is not None):
             if other not in names:
                 raise ValueError(f"{dataset}.{prop.name}: rule {q.name!r} names unknown column {other!r}")
-        rules.append(Rule(q.name, prop.name, q.severity, kind, argument, args, q.description))
+        rules.append(Rule(q.name, prop.name, q.severity, kind, argument, args, q.description, rationale, on_failure))
     return rules
 
 
@@ -224,6 +262,7 @@ def parse_contract(path: Path) -> Contract:
             history=int(custom.get("rowCountHistory", 7)),
             slot=custom.get("rowCountSlot"),
         ),
+        local_plate_province=custom.get("localPlateProvince"),
     )
 
 

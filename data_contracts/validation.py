@@ -182,6 +182,7 @@ CUSTOM_CHECKS: dict[str, CustomCheck] = {
     "cas_check_digit": _value_check(checks.cas_valid),
     "un_number": _value_check(checks.un_number_ok),
     "plate_format": _value_check(checks.plate_format_ok),
+    "plate_has_province": _value_check(checks.plate_has_province),
     "taicang_town": _value_check(lambda v: checks.canonical_town(v) is not None),
     "taicang_coordinates": _in_taicang,
     "coordinates_in_order": _in_order,
@@ -208,13 +209,17 @@ def _keep_tokens(contract: Contract, column: str) -> frozenset[str]:
     return frozenset(v for vs in values for v in vs)
 
 
-NORMALISERS: dict[str, Callable[[str], str]] = {
-    "code": checks.normalize_code,
-    "plate": lambda v: checks.normalize_plate(v)[0],
-    "town": lambda v: checks.canonical_town(v) or v,
-    "un": lambda v: "UN" + checks.normalize_code(v).removeprefix("UN"),
-    "se_category": lambda v: checks.se_category_code(v) or v,
-}
+def normaliser(kind: str, contract: Contract) -> Callable[[str], str]:
+    """The typed value of a `normalise` column; a plate gets the contract's local province when it lacks one."""
+    if kind == "plate":
+        province = contract.local_plate_province
+        return lambda v: checks.normalize_plate(v, province)[0]
+    return {
+        "code": checks.normalize_code,
+        "town": lambda v: checks.canonical_town(v) or v,
+        "un": lambda v: "UN" + checks.normalize_code(v).removeprefix("UN"),
+        "se_category": lambda v: checks.se_category_code(v) or v,
+    }[kind]
 
 
 def prepare(raw: pd.DataFrame, contract: Contract, received_at: pd.Series) -> Batch:
@@ -225,7 +230,7 @@ def prepare(raw: pd.DataFrame, contract: Contract, received_at: pd.Series) -> Ba
         source = raw[col.source_name] if col.source_name in raw.columns else pd.Series(None, index=raw.index)
         text[col.name] = clean_column(source, _keep_tokens(contract, col.name))
         if col.normalise:
-            typed[col.name] = per_value(text[col.name], NORMALISERS[col.normalise])
+            typed[col.name] = per_value(text[col.name], normaliser(col.normalise, contract))
         else:
             typed[col.name] = parse_column(text[col.name], col.logical_type, col.timezone)
     batch = Batch(text, typed, received_at)
@@ -240,13 +245,25 @@ def prepare(raw: pd.DataFrame, contract: Contract, received_at: pd.Series) -> Ba
     return batch
 
 
-def _swap_coordinates(batch: Batch, contract: Contract, warned: pd.Series | None, rule: Rule) -> None:
+def _swap_coordinates(batch: Batch, rows: list[object], rule: Rule) -> None:
     """Rows flagged coords_swapped get their pair swapped back in the typed values."""
-    if warned is None or not warned.any():
-        return
     lon_col, lat_col = rule.args["longitude"], rule.column
-    lon, lat = batch.typed.loc[warned, lon_col].copy(), batch.typed.loc[warned, lat_col].copy()
-    batch.typed.loc[warned, lon_col], batch.typed.loc[warned, lat_col] = lat.to_numpy(), lon.to_numpy()
+    lon, lat = batch.typed.loc[rows, lon_col].copy(), batch.typed.loc[rows, lat_col].copy()
+    batch.typed.loc[rows, lon_col], batch.typed.loc[rows, lat_col] = lat.to_numpy(), lon.to_numpy()
+
+
+def apply_warnings(batch: Batch, failed: list[tuple[Rule, list[object]]]) -> None:
+    """What a failed warning rule does to the typed values (its `onFailure`): NULL where the value is unusable
+    (a coordinate rule NULLs the pair), the pair swapped back, or the value kept. Raw keeps what was delivered."""
+    for rule, rows in failed:
+        if rule.is_error or not rows:
+            continue
+        if rule.on_failure == "swap":
+            _swap_coordinates(batch, rows, rule)
+        elif rule.on_failure == "null":
+            for column in (rule.column, rule.args.get("longitude")):
+                if column is not None:
+                    batch.typed.loc[rows, column] = None
 
 
 def schema_drift(raw: pd.DataFrame, contract: Contract) -> dict[str, dict[str, list[str]]]:
@@ -280,15 +297,14 @@ def validate_batch(raw: pd.DataFrame, contract: Contract, now: datetime | None =
     failures = run_suite(batch.text, contract)  # row index -> failed rules
     errors: dict[object, list[str]] = {}
     warnings: dict[object, list[str]] = {}
+    failed: dict[str, tuple[Rule, list[object]]] = {}  # rule:column -> (rule, rows it failed on)
     for idx, rules in failures.items():
         for rule in rules:
-            target = errors if rule.is_error else warnings
-            if rule.name not in target.setdefault(idx, []):
-                target[idx].append(rule.name)
-    for rule in contract.rules:
-        if rule.kind == "custom" and rule.argument == "coordinates_in_order":
-            column = batch.text[derived_column(rule)]
-            _swap_coordinates(batch, contract, column.eq(False) & column.notna(), rule)
+            failed.setdefault(rule.flag, (rule, []))[1].append(idx)
+            target, name = (errors, rule.name) if rule.is_error else (warnings, rule.flag)
+            if name not in target.setdefault(idx, []):
+                target[idx].append(name)
+    apply_warnings(batch, list(failed.values()))
 
     bad = raw.index.isin(list(errors))
     ids = row_ids(raw) if {"_load_id", "_source_file", "_record_number"} <= set(raw.columns) else raw.index.astype(str)
@@ -300,7 +316,9 @@ def validate_batch(raw: pd.DataFrame, contract: Contract, now: datetime | None =
     accepted["_contract_version"] = contract.version
 
     source_cols = [c for c in raw.columns if not c.startswith("_")]
-    quarantined = pd.DataFrame({c: (raw.loc[bad, c] if c in raw.columns else None) for c in LINEAGE})
+    quarantined = pd.DataFrame(
+        {c: (raw.loc[bad, c] if c in raw.columns else None) for c in LINEAGE}, index=raw.index[bad]
+    )
     quarantined.insert(0, "dataset", contract.dataset)
     quarantined["_row_id"] = ids[bad]
     originals = raw.loc[bad, source_cols].astype(object).where(raw.loc[bad, source_cols].notna(), None)

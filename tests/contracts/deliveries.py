@@ -13,8 +13,9 @@ USCC = ["91320585MA1MXQ7K8F", "91320585138294750M", "91320585MA1Q2R3T3E", "92320
 TOWNS = ["浮桥镇", "城厢镇", "港区", "沙溪镇"]
 
 
-def row(i: int, *, status: str = "在业", town: str | None = None) -> list[str]:
-    return [f"HC{i:06d}", f"太仓市恒泰{i}化工有限公司", USCC[i % 4], town or TOWNS[i % 4], f"浮桥镇滨江大道{i}号",
+def row(i: int, *, status: str = "在业", town: str | None = None, code: str | None = None) -> list[str]:
+    key = f"HC{i:06d}" if code is None else code
+    return [key, f"太仓市恒泰{i}化工有限公司", USCC[i % 4], town or TOWNS[i % 4], f"浮桥镇滨江大道{i}号",
             "生产、储存", "无", "黄", "二级", str(10 + i), "张伟", "13812345678", "121.147208", "31.622195",
             status, "2026-01-05 09:30:00"]  # fmt: skip
 

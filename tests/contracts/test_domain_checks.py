@@ -72,3 +72,27 @@ def test_coordinates_swapped_back_only_when_that_lands_in_taicang():
     assert checks.fix_coordinates(121.147208, 31.622195) == (121.147208, 31.622195, False)
     assert checks.fix_coordinates(31.622195, 121.147208) == (121.147208, 31.622195, True)
     assert checks.fix_coordinates(116.4, 39.9) is None
+
+
+# Dictionary §2.5.5: observed variant -> canonical plate and glued colour code.
+PLATE_VARIANTS = [
+    ("苏E·12345", "苏E12345", None), ("苏E-12345", "苏E12345", None), ("苏E 12345", "苏E12345", None),
+    ("苏E.12345", "苏E12345", None), ("苏E・12345", "苏E12345", None), ("苏Ｅ１２３４５", "苏E12345", None),
+    ("苏e12345", "苏E12345", None), ("黄苏E12345", "苏E12345", 2), ("苏E12345黄", "苏E12345", 2),
+    ("苏E12345(黄)", "苏E12345", 2), ("苏E12345（黄色）", "苏E12345", 2), ("苏E12345_2", "苏E12345", 2),
+    ("苏E1234挂", "苏E1234挂", None), ("苏E1234挂黄", "苏E1234挂", 2), ("苏EO12I5", "苏E01215", None),
+    ("黑A12345", "黑A12345", None), ("黑苏E12345", "苏E12345", 3), ("苏E12345D黄绿", "苏E12345D", 93),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("delivered", "plate", "colour"), PLATE_VARIANTS)
+def test_plate_variants_of_the_dictionary(delivered, plate, colour):
+    assert checks.normalize_plate(delivered) == (plate, colour)
+    assert checks.plate_format_ok(delivered) and checks.plate_has_province(delivered)
+
+
+def test_a_plate_without_province_gets_one_only_from_a_local_source():
+    assert checks.normalize_plate("E6B123") == ("E6B123", None)
+    assert checks.normalize_plate("e6b123", "苏") == ("苏E6B123", None)
+    assert checks.plate_format_ok("E6B123") and not checks.plate_has_province("E6B123")
+    assert not checks.plate_format_ok("苏E6B12") and checks.plate_has_province("苏E6B12")

@@ -32,13 +32,13 @@ def _load_and_validate(settings) -> None:
 
 @pytest.fixture
 def fixed_contracts(tmp_path, monkeypatch):
-    """A copy of the contracts in which 经营状态 also accepts 营业中 (the contract fix), used by `sdc`."""
+    """A copy of the contracts in which 企业编号 may be written in lower case (the contract fix), used by `sdc`."""
     folder = tmp_path / "contracts"
     shutil.copytree(contract_module.CONTRACTS_DIR, folder)
     path = folder / f"{DATASET}.odcs.yaml"
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    status = next(p for p in doc["schema"][0]["properties"] if p["name"] == "business_status")
-    status["quality"][0]["arguments"]["validValues"].append("营业中")
+    key = next(p for p in doc["schema"][0]["properties"] if p["name"] == "enterprise_code")
+    key["quality"][0]["arguments"]["pattern"] = r"^[Hh][Cc]\d{6}$"
     doc["version"] = "1.0.1"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
@@ -64,14 +64,15 @@ def _counts(settings) -> dict[str, int]:
 def test_replay_moves_fixed_rows_exactly_once(workspace, fixed_contracts):
     settings = load_settings()
     d = days(2)
-    # 营业中 is not in the code list of 经营状态; 新湖镇 is no Taicang town.
-    drop_qyxx(settings.landing_dir, d[0], [row(n, status="营业中" if n < 4 else "在业") for n in range(20)]
-              + [row(20, town="新湖镇")])  # fmt: skip
+    # A key in lower case breaks key_format (until the fix); a row without key stays quarantined. A damaged
+    # optional value (营业中 is no 经营状态, 新湖镇 no Taicang town) is only a warning.
+    drop_qyxx(settings.landing_dir, d[0], [row(n, code=f"hc{n:06d}" if n < 4 else None) for n in range(20)]
+              + [row(20, code="", status="营业中", town="新湖镇")])  # fmt: skip
     _load_and_validate(settings)
     before = _counts(settings)
     assert (before["accepted"], before["quarantined"]) == (16, 5)
     listing = _cli("list")
-    assert "code_unknown" in listing and "town_unknown" in listing
+    assert "key_format" in listing and "required_missing" in listing
 
     assert "0 released" in _cli("replay", "--dataset", DATASET)  # nothing changed: nothing moves
     fixed_contracts()
@@ -86,22 +87,22 @@ def test_replay_moves_fixed_rows_exactly_once(workspace, fixed_contracts):
     with lake_connection(settings) as con:
         moved = con.execute(
             "SELECT enterprise_code, business_status, _contract_version, _source_file, _record_number "
-            "FROM lake.validated.hazchem__enterprise WHERE business_status = '营业中' ORDER BY 1"
+            "FROM lake.validated.hazchem__enterprise WHERE enterprise_code LIKE 'hc%' ORDER BY 1"
         ).fetchall()
         ids = con.execute("SELECT count(DISTINCT _row_id), count(*) FROM lake.validated.hazchem__enterprise").fetchone()
         released = con.execute(
             "SELECT count(*), min(released_contract_version) FROM lake.quarantine.rows WHERE released_at IS NOT NULL"
         ).fetchone()
-    assert [m[0] for m in moved] == ["HC000000", "HC000001", "HC000002", "HC000003"]
+    assert [m[0] for m in moved] == ["hc000000", "hc000001", "hc000002", "hc000003"]
     assert {m[2] for m in moved} == {"1.0.1"} and moved[0][3].endswith(f"QYXX_{d[0]:%Y%m%d}.csv")
     assert ids == (20, 20) and released == (4, "1.0.1")
-    assert "town_unknown" in _cli("list") and "code_unknown" not in _cli("list")
+    assert "required_missing" in _cli("list") and "key_format" not in _cli("list")
 
 
 def test_corrected_delivery_supersedes_the_quarantined_rows(workspace):
     settings = load_settings()
     (day,) = days(1)
-    drop_qyxx(settings.landing_dir, day, [row(n, town="新湖镇" if n == 0 else None) for n in range(10)])
+    drop_qyxx(settings.landing_dir, day, [row(n, code="HC0000" if n == 0 else None) for n in range(10)])
     _load_and_validate(settings)
     drop_qyxx(settings.landing_dir, day, [row(n) for n in range(10)])  # same name, corrected bytes
     _load_and_validate(settings)
