@@ -212,9 +212,11 @@ def side_rng(*parts: object) -> random.Random:
 
 
 def malformed_key(key: str, r: random.Random) -> str:
-    """A key with one character lost (fails its format rule)."""
-    i = r.randrange(len(key))
-    return key[:i] + key[i + 1 :]
+    """A key with one digit turned into `?` (what a GBK export writes for a character it cannot encode,
+    dictionary §9.1): it fails its format rule whatever the key's length rule is."""
+    digits = [i for i, c in enumerate(key) if c.isdigit()]
+    i = r.choice(digits)
+    return key[:i] + "?" + key[i + 1 :]
 
 
 def dt_iso_t(t: dt.datetime) -> str:
