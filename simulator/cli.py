@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from .profile import PROFILES
+
 app = typer.Typer(
     help="Departmental simulator: a synthetic Taicang delivered like the five systems.",
     invoke_without_command=True,
@@ -34,7 +36,7 @@ def simulate_cmd(
     scale: float = typer.Option(1.0, "--scale", help="1 = about the size of Taicang"),
     seed: int = typer.Option(1, "--seed"),
     out: Path = typer.Option(Path(".sdc/sim"), "--out", help="writes OUT/landing and OUT/world"),  # noqa: B008
-    profile: str = typer.Option("realistic", "--profile", help="clean | realistic | hostile"),
+    profile: str = typer.Option("realistic", "--profile", help=" | ".join(PROFILES)),
     start: str | None = typer.Option(None, "--start", help="first day YYYY-MM-DD (default: today - days)"),
     rate: list[str] | None = typer.Option(  # noqa: B008
         None, "--rate", help="override a quirk rate: QUIRK[@dataset]=RATE"
@@ -45,8 +47,8 @@ def simulate_cmd(
         return
     from .core import simulate
 
-    if profile not in ("clean", "realistic", "hostile"):
-        raise typer.BadParameter("--profile must be clean, realistic or hostile")
+    if profile not in PROFILES:
+        raise typer.BadParameter(f"--profile must be one of {', '.join(PROFILES)}")
     start_d = dt.date.fromisoformat(start) if start else None
     t = time.perf_counter()
     s = simulate(

@@ -10,7 +10,16 @@ from . import reference as ref
 from .landing import Landing
 from .profile import Profile
 from .truth import Drawer, Truth
-from .variants import coords_variant, ent_mention, town_variant
+from .variants import (
+    bad_date,
+    bad_datetime,
+    blank_fields,
+    coords_variant,
+    ent_mention,
+    malformed_key,
+    side_rng,
+    town_variant,
+)
 from .world import Installation, World, rng
 
 TZ = dt.timedelta(hours=8)
@@ -71,8 +80,14 @@ def _project(world: World, p, t: dt.datetime, status: str, planned_end: dt.date,
         rec["status"] = "施工中"
     if dr.hit(r, "date_in_future", q):
         rec["updatedAt"] = utc(t + dt.timedelta(days=r.randint(30, 300)))
+    x = side_rng(world.seed, "project", p.code, t)
     if dr.hit(r, "required_missing", q):
         rec["projectCode"] = ""
+    elif dr.hit(x, "key_malformed", q):
+        rec["projectCode"] = malformed_key(p.code, x)
+    if dr.hit(x, "date_unparseable", q):
+        rec["startDate"] = bad_date(p.start)
+    blank_fields(dr, x, rec, ["permitNo", "address"], ["projectName"], q)
     ments = [("contractor", "enterprise", contractor.id, cq), ("owner", "enterprise", owner.id, oq)]
     mclean = [(a, b, c, []) for a, b, c, _ in ments]
     return _Rec("construction.project", "projectCode", clean, rec, q, ments, mclean)
@@ -111,6 +126,10 @@ def _device(world: World, inst: Installation, t: dt.datetime, out_date, dr: Draw
         rec["updatedAt"] = utc(t + dt.timedelta(days=r.randint(30, 300)))
     if dr.hit(r, "required_missing", q):
         rec["deviceSn"] = ""
+    x = side_rng(world.seed, "device", inst.device_sn, t)
+    if dr.hit(x, "date_unparseable", q):
+        rec["inDate"] = bad_date(inst.in_date)
+    blank_fields(dr, x, rec, ["useRegNo", "model", "selfNo"], [], q)
     ments = [("device", "equipment", eq.id, []), ("property_unit", "enterprise", lessor.id, lq)]
     mclean = [(a, b, c, []) for a, b, c, _ in ments]
     return _Rec("construction.device", "deviceSn", clean, rec, q, ments, mclean)
@@ -146,6 +165,10 @@ def _alarm(world: World, aid: str, inst: Installation, t: dt.datetime, dr: Drawe
         rec["occurredAt"] = utc(t + dt.timedelta(days=r.randint(30, 300)))
     if dr.hit(r, "required_missing", q):
         rec["alarmId"] = ""
+    x = side_rng(world.seed, "site-alarm", aid)
+    if dr.hit(x, "event_time_unparseable", q):
+        rec["occurredAt"] = bad_datetime(t).replace(" ", "T") + "Z"
+    blank_fields(dr, x, rec, ["value", "threshold"], [], q)
     ments = [("device", "equipment", eq.id, [])]
     return _Rec("construction.alarm", "alarmId", clean, rec, q, ments, [(a, b, c, []) for a, b, c, _ in ments])
 

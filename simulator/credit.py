@@ -15,7 +15,7 @@ from pathlib import Path
 from . import ids
 from .profile import Profile
 from .truth import Drawer, Truth, fmt_dt
-from .variants import ent_mention
+from .variants import bad_date, blank_fields, ent_mention, side_rng
 from .world import World, rng
 
 ENDPOINT = "/openapi/credit/dishonest"
@@ -90,6 +90,10 @@ def gen_credit(world: World, world_dir: Path, truth: Truth, profile: Profile) ->
                 rec["gxsj"] = fmt_dt(t + dt.timedelta(days=qrr.randint(60, 400)))
             if dr.hit(qrr, "required_missing", q):
                 rec["ztmc" if qrr.random() < 0.7 else "id"] = ""
+            x = side_rng(world.seed, "credit", e.id)
+            if dr.hit(x, "date_unparseable", q):
+                rec["lrrq"] = bad_date(e.listed)
+            blank_fields(dr, x, rec, ["lrsy", "rdbm", "yxqz"], ["ztlx"], q)
             out.append((t, e.id, False, rec))
             truth.add("credit.dishonest_entry", "api:" + ENDPOINT, None, None, rec["id"], rec["gxsj"], q, ments)
             n += 1

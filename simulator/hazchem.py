@@ -13,12 +13,19 @@ from .landing import Landing, strip_errors
 from .profile import Profile
 from .truth import Drawer, Truth, fmt_dt
 from .variants import (
+    NULL_TOKENS_RARE,
+    bad_datetime,
+    blank_fields,
     coords_variant,
     date_cn,
+    dt_dot0,
+    dt_iso_t,
     dt_slash,
     ent_mention,
     id_variant,
+    malformed_key,
     plate_variant,
+    side_rng,
     town_variant,
 )
 from .world import Enterprise, World, rng
@@ -137,7 +144,8 @@ def _qyxx_record(
     name, code, mq = ent_mention(dr, r, e, day_end)
     town = town_variant(dr, r, e.town or "城厢镇", q)
     addr = _address_quirks(dr, r, e.address, q)
-    if dr.hit(r, "column_count", q):
+    # an unquoted line break would split the record in two: the extra field goes only where there is none
+    if dr.hit(r, "column_count", q, eligible="\n" not in addr):
         addr = Raw(addr[:6] + "," + addr[6:])
     lon, lat = coords_variant(dr, r, e.lon, e.lat, q)
     phone = e.phone
@@ -150,18 +158,28 @@ def _qyxx_record(
     if dr.hit(r, "code_unknown", q):
         status = "营业中"
     upd_s = fmt_dt(upd)
+    x = side_rng(profile_seed, "qyxx", e.id, day_end)
     if dr.hit(r, "date_in_future", q):
         upd_s = fmt_dt(delivered + dt.timedelta(days=r.randint(2, 300), seconds=r.randint(0, 86399)))
     elif dr.hit(r, "datetime_slash", q):
         upd_s = f"{upd.year}/{upd.month}/{upd.day} {upd.hour}:{upd.minute:02d}:{upd.second:02d}"
     else:
         r.random()
+        style = dr.pick(x, ["datetime_iso_t", "datetime_dot0", "date_unparseable"], q)
+        if style == "datetime_iso_t":
+            upd_s = dt_iso_t(upd)
+        elif style == "datetime_dot0":
+            upd_s = dt_dot0(upd)
+        elif style == "date_unparseable":
+            upd_s = bad_datetime(upd)
+    if dr.hit(x, "null_token_rare", q):
+        phone = x.choice(NULL_TOKENS_RARE)
     key = e.hc_code or ""
     if dr.hit(r, "required_missing", q):
-        if r.random() < 0.5:
-            key = ""
-        else:
-            name = ""
+        r.random()
+        key = ""
+    elif dr.hit(x, "key_malformed", q, eligible=bool(key)):
+        key = malformed_key(key, x)
     row = [
         key,
         name,
@@ -180,6 +198,7 @@ def _qyxx_record(
         status,
         upd_s,
     ]
+    blank_fields(dr, x, row, [4, 10, 11], [1], q, "")
     return row, q, [("enterprise", "enterprise", e.id, mq)]
 
 
@@ -400,11 +419,14 @@ def _dzyd_row(
     if not depart_s:
         # planned departure is known from creation
         depart_s = fmt_dt(wb.depart)
-    fq = dr.pick(r, ["datetime_slash", "date_cn"], q)
+    x = side_rng(world.seed, "dzyd", wb.no, state_t, status)
+    fq = dr.pick(r, ["datetime_slash", "date_cn"], q) or dr.pick(x, ["datetime_iso_t", "datetime_dot0"], q)
     if fq:
         target_arrive = arrive is not None and r.random() < 0.5
         t = arrive if target_arrive else wb.depart
-        s = dt_slash(t) if fq == "datetime_slash" else date_cn(t)
+        s = {"datetime_slash": dt_slash, "date_cn": date_cn, "datetime_iso_t": dt_iso_t, "datetime_dot0": dt_dot0}[fq](
+            t
+        )
         if target_arrive:
             arrive_s = s
         else:
@@ -422,12 +444,16 @@ def _dzyd_row(
             trailer_plate = tok
         if not arrive_s:
             arrive_s = tok
+    if dr.hit(x, "null_token_rare", q, eligible=not arrive_s):
+        arrive_s = x.choice(NULL_TOKENS_RARE)
+    if dr.hit(x, "date_unparseable", q):
+        depart_s = bad_datetime(wb.depart)
     key = wb.no
     if dr.hit(r, "required_missing", q):
-        if r.random() < 0.5:
-            key = ""
-        else:
-            tplate = ""
+        r.random()
+        key = ""
+    elif dr.hit(x, "key_malformed", q):
+        key = malformed_key(key, x)
     row = [
         key,
         st,
@@ -453,6 +479,7 @@ def _dzyd_row(
         arrive_s,
         upd_s,
     ]
+    blank_fields(dr, x, row, [15, 17, 19], [1, 6], q, "")
     return row, q, ments
 
 

@@ -1,4 +1,4 @@
-"""Quirk catalogue and profiles (clean / realistic / hostile).
+"""Quirk catalogue and profiles (clean / realistic / hostile / spec).
 
 Every quirk has an id, a scope (where its rate applies), an outcome (what a correct
 pipeline must do with a record carrying it) and, for quarantine / reader_reject /
@@ -58,18 +58,18 @@ _Q = [
     Quirk("uscc_lowercase", "mention", ACCEPT, None, "lower-case letters / check character"),
     Quirk("uscc_fullwidth", "mention", ACCEPT, None, "full-width check character"),
     Quirk("uscc_bad_check", "mention", WARN, "uscc_check", "valid shape, wrong check character"),
-    Quirk("uscc_garbage", "mention", QUARANTINE, "uscc_format", "truncated / garbage USCC"),
+    Quirk("uscc_garbage", "mention", WARN, "uscc_format", "truncated / garbage USCC"),
     # --- plates (waybill tractor / trailer mentions) -------------------------------------------
     Quirk("plate_dot", "mention", ACCEPT, None, "苏E·6B123"),
     Quirk("plate_space", "mention", ACCEPT, None, "苏E 6B123"),
     Quirk("plate_lowercase", "mention", ACCEPT, None, "苏e6b123"),
     Quirk("plate_colour_glued", "mention", ACCEPT, None, "苏E6B123黄 (colour glued on)"),
-    Quirk("plate_invalid", "mention", QUARANTINE, "plate_format", "plate fails GA 36 (a serial char lost)"),
+    Quirk("plate_invalid", "mention", WARN, "plate_format", "plate fails GA 36 (a serial char lost)"),
     # --- ID numbers (driver / escort mentions) --------------------------------------------
     Quirk("id_lowercase_x", "mention", ACCEPT, None, "check character x in lower case"),
     Quirk("id_bad_check", "mention", QUARANTINE, "id_number_check", "one-digit typo breaks the check"),
     # --- record-level value quirks ---------------------------------------------------------
-    Quirk("driver_is_escort", "record", QUARANTINE, "driver_is_escort", "escort ID equals driver ID"),
+    Quirk("driver_is_escort", "record", WARN, "driver_is_escort", "escort ID equals driver ID"),
     Quirk("cas_bad_check", "record", QUARANTINE, "cas_check", "CAS with a wrong check digit"),
     Quirk("un_prefix_missing", "record", ACCEPT, None, "UN number without the UN prefix"),
     Quirk("un_fullwidth", "record", ACCEPT, None, "full-width UN number"),
@@ -80,7 +80,7 @@ _Q = [
     Quirk("null_token", "record", ACCEPT, None, "empty value written as 无 / / / -"),
     Quirk("duplicate_in_file", "record", ACCEPT, None, "same waybill twice in one file (earlier state)"),
     Quirk("town_alias", "record", ACCEPT, None, "town alias 港区 / 新区 / 城厢"),
-    Quirk("town_unknown", "record", QUARANTINE, "town_unknown", "town not in the list nor an alias"),
+    Quirk("town_unknown", "record", WARN, "town_unknown", "town not in the list nor an alias"),
     Quirk(
         "coords_swapped",
         "record",
@@ -88,12 +88,12 @@ _Q = [
         "coords_swapped",
         "lat/lng swapped (inside the box when swapped back)",
     ),
-    Quirk("coords_out_of_box", "record", QUARANTINE, "coords_out_of_box", "coordinates outside the Taicang box"),
-    Quirk("date_in_future", "record", QUARANTINE, "date_in_future", "update / inspection date after delivery"),
-    Quirk("end_before_start", "record", QUARANTINE, "end_before_start", "end earlier than start"),
-    Quirk("required_missing", "record", QUARANTINE, "required_missing", "key or required field empty"),
-    Quirk("code_unknown", "record", QUARANTINE, "code_unknown", "value outside its code list"),
-    Quirk("number_format", "record", QUARANTINE, "number_format", "unparseable number, e.g. 约50人"),
+    Quirk("coords_out_of_box", "record", WARN, "coords_out_of_box", "coordinates outside the Taicang box"),
+    Quirk("date_in_future", "record", WARN, "date_in_future", "update / inspection date after delivery"),
+    Quirk("end_before_start", "record", WARN, "end_before_start", "end earlier than start"),
+    Quirk("required_missing", "record", QUARANTINE, "required", "the key (or E's subject name) empty"),
+    Quirk("code_unknown", "record", WARN, "code_unknown", "value outside its code list"),
+    Quirk("number_format", "record", WARN, "number_format", "unparseable number, e.g. 约50人"),
     Quirk("number_as_string", "record", ACCEPT, None, "JSON number sent as a string"),
     Quirk("address_linebreak", "record", ACCEPT, None, "quoted line break inside the address"),
     Quirk("address_chinese_comma", "record", ACCEPT, None, "Chinese comma inside the address"),
@@ -106,6 +106,52 @@ _Q = [
     Quirk("date_text_cn", "record", ACCEPT, None, "D: date as text 2026年3月5日"),
     Quirk("date_excel_serial", "record", ACCEPT, None, "D: date as Excel serial number"),
     Quirk("reg_code_numeric", "record", QUARANTINE, "reg_code_format", "D: 注册代码 numeric cell, digits lost"),
+    # --- variants drawn only by the spec profile (INTERFACES.md and dictionary §2.5.5 / §9) -------
+    Quirk("uscc_spaces", "mention", ACCEPT, None, "USCC typed with spaces between groups"),
+    Quirk("uscc_numeric_exact", "mention", ACCEPT, None, "D: all-digit code of <= 15 digits as a numeric cell"),
+    Quirk("uscc_numeric_lost", "mention", WARN, "uscc_check", "D: USCC of > 15 digits as a numeric cell (digits lost)"),
+    Quirk("plate_hyphen", "mention", ACCEPT, None, "苏E-6B123"),
+    Quirk("plate_katakana_dot", "mention", ACCEPT, None, "苏E・6B123 (U+30FB)"),
+    Quirk("plate_period", "mention", ACCEPT, None, "苏E.6B123"),
+    Quirk("plate_fullwidth", "mention", ACCEPT, None, "苏Ｅ６Ｂ１２３ (full-width)"),
+    Quirk("plate_colour_prefix", "mention", ACCEPT, None, "黄苏E6B123"),
+    Quirk("plate_colour_paren", "mention", ACCEPT, None, "苏E6B123(黄)"),
+    Quirk("plate_colour_code", "mention", ACCEPT, None, "苏E6B123_2 (colour code glued on)"),
+    Quirk("plate_letter_o", "mention", ACCEPT, None, "digit 0 typed as letter O in the serial"),
+    Quirk(
+        "plate_no_province",
+        "mention",
+        WARN,
+        "plate_no_province",
+        "local plate without its province character (E6B123): 苏 inferred or flagged",
+    ),
+    Quirk("id_fullwidth", "mention", ACCEPT, None, "ID number in full-width digits"),
+    Quirk("required_blank", "record", WARN, "required", "a non-key column the row needs is empty"),
+    Quirk("optional_blank", "record", ACCEPT, None, "an optional column is empty"),
+    Quirk("null_token_rare", "record", ACCEPT, None, "empty value as 暂无 / null / NULL / N/A / 不详 / 未知 / —"),
+    Quirk("key_malformed", "record", QUARANTINE, "key_format", "source key with a digit written as ? (§9.1)"),
+    Quirk("reg_code_malformed", "record", QUARANTINE, "reg_code_format", "D: 注册代码 with a digit written as ?"),
+    Quirk("event_time_unparseable", "record", QUARANTINE, "date_format", "alarm / inspection time not a date"),
+    Quirk("date_unparseable", "record", WARN, "date_format", "a non-event date that is not a date"),
+    Quirk("datetime_iso_t", "record", ACCEPT, None, "A: datetime as 2026-11-28T08:05:00"),
+    Quirk("datetime_dot0", "record", ACCEPT, None, "A: datetime with Oracle's .0 (2026-11-28 08:05:00.0)"),
+    Quirk("date_text_dot_padded", "record", ACCEPT, None, "D: date as text 2026.03.05"),
+    Quirk("date_text_slash", "record", ACCEPT, None, "D: date as text 2026/3/5"),
+    Quirk("date_text_compact", "record", ACCEPT, None, "D: date as text 20260305"),
+    Quirk("date_text_cn_padded", "record", ACCEPT, None, "D: date as text 2026年03月05日"),
+    Quirk("date_text_iso", "record", ACCEPT, None, "D: date as text 2026-03-05"),
+    Quirk("equipment_code_blank", "record", ACCEPT, None, "D: 设备代码 blank (older equipment)"),
+    Quirk(
+        "equipment_code_numeric",
+        "record",
+        WARN,
+        "key_format",
+        "D: 18-digit 设备代码 as a numeric cell (precision lost)",
+    ),
+    Quirk(
+        "unit_cells_merged", "record", ACCEPT, None, "D: 单位名称 / 统一社会信用代码 merged down over the unit's block"
+    ),
+    Quirk("ledger_grouped_by_unit", "file", DELIVERY, None, "D: 设备台账 sorted by use unit (blocks of one unit)"),
     # --- JSONL lines -------------------------------------------------------------------------
     Quirk("invalid_json", "line", READER_REJECT, "invalid_json", "C: vendor-bug line that is not JSON"),
     # --- structural (XLSX) ---------------------------------------------------------------------
@@ -128,6 +174,8 @@ _Q = [
 ]
 
 QUIRKS: dict[str, Quirk] = {q.id: q for q in _Q}
+
+PROFILES = ("clean", "realistic", "hostile", "spec")
 
 # harmless quirks that are not "the record is wrong" but exist to be recorded in truth
 MARKER_QUIRKS = {"superseded", "redelivery_identical", "late_file", "growing_file"}
@@ -244,6 +292,38 @@ def _hostile() -> dict[str, float]:
     return out
 
 
+# spec-only variants that are drawn per eligible unit; the others take a floor rate below
+_SPEC_RATES = {
+    "unit_cells_merged": 0.6,
+    "ledger_grouped_by_unit": 1.0,
+    "equipment_code_blank": 0.08,
+    "optional_blank": 0.05,
+    "required_blank": 0.01,
+    "null_token_rare": 0.05,
+    # file behaviour: often enough that a 3-day run shows each of them
+    "encoding_utf8_bom": 0.5,
+    "corrected_file": 0.05,
+    "late_file": 0.05,
+    "redelivery_identical": 0.05,
+}
+
+
+def _spec() -> dict[str, float]:
+    """Every quirk of the catalogue at a rate that shows it at scale 1 over 3 days, independently of
+    what the readers expect: variants a correct pipeline accepts are frequent, damage is rarer (each
+    damaged row is quarantined or flagged), file and API behaviour as in the realistic profile."""
+    out = dict(_realistic())
+    for q in QUIRKS.values():
+        if q.scope in ("file", "request") or q.outcome == STRUCTURAL:
+            out.setdefault(q.id, 0.02)
+        elif q.outcome in (QUARANTINE, READER_REJECT):
+            out[q.id] = max(out.get(q.id, 0.0), 0.004)
+        else:
+            out[q.id] = max(out.get(q.id, 0.0), 0.03)
+    out.update(_SPEC_RATES)
+    return out
+
+
 @dataclass
 class Profile:
     """One rate per quirk (see QUIRKS) plus the API behaviour knobs."""
@@ -271,8 +351,10 @@ class Profile:
             p = cls(name="realistic", rates=_realistic())
         elif name == "hostile":
             p = cls(name="hostile", rates=_hostile(), slow_delay_s=5.0)
+        elif name == "spec":
+            p = cls(name="spec", rates=_spec())
         else:
-            raise ValueError(f"unknown profile {name!r} (clean|realistic|hostile)")
+            raise ValueError(f"unknown profile {name!r} ({'|'.join(PROFILES)})")
         if overrides:
             for k in overrides:
                 if k.split("@")[0] not in QUIRKS:

@@ -7,11 +7,22 @@ import io
 import random
 import zipfile
 
+from . import ids
 from . import reference as ref
 from .landing import ERROR_QUIRKS, Landing
 from .profile import Profile
 from .truth import Drawer, Truth
-from .variants import date_cn, date_dot, ent_mention, excel_serial, town_variant
+from .variants import (
+    bad_date,
+    blank_fields,
+    date_cn,
+    date_dot,
+    ent_mention,
+    excel_serial,
+    malformed_key,
+    side_rng,
+    town_variant,
+)
 from .world import Equipment, Registration, World, rng
 
 LEDGER_SHEET = "设备台账"
@@ -46,7 +57,16 @@ LEVEL2 = [
 INSPECTION_HEADER = ["报告编号", "注册代码", "检验类别", "检验日期", "检验结论", "下次检验日期", "检验机构"]
 NCOL = 15
 COLS = "ABCDEFGHIJKLMNO"
-DATE_GROUP = ["date_text_dot", "date_text_cn", "date_excel_serial"]
+DATE_GROUP = [
+    "date_text_dot",
+    "date_text_cn",
+    "date_excel_serial",
+    "date_text_dot_padded",
+    "date_text_slash",
+    "date_text_compact",
+    "date_text_cn_padded",
+    "date_text_iso",
+]
 
 
 def snapshot_dates(world: World) -> list[dt.date]:
@@ -69,11 +89,46 @@ def _date_cell(v: dt.date, style: str | None):
         return date_cn(v)
     if style == "date_excel_serial":
         return excel_serial(v)
+    if style == "date_text_dot_padded":
+        return f"{v:%Y.%m.%d}"
+    if style == "date_text_slash":
+        return f"{v.year}/{v.month}/{v.day}"
+    if style == "date_text_compact":
+        return f"{v:%Y%m%d}"
+    if style == "date_text_cn_padded":
+        return f"{v.year}年{v.month:02d}月{v.day:02d}日"
+    if style == "date_text_iso":
+        return v.isoformat()
     return v
 
 
 def _reg_numeric(code: str) -> float:
+    """The number Excel keeps of a digit string typed into a General cell: 15 significant digits."""
     return float(f"{float(code):.15g}")
+
+
+def _numeric_readings(code: str) -> set[str]:
+    """What a reader can make of that number: Excel's 15 digits, or float64's exact integer."""
+    v = _reg_numeric(code)
+    return {f"{v:.15g}".split("e")[0].replace(".", "").ljust(len(code), "0"), str(int(v))}
+
+
+def _loses_digits(code: str) -> bool:
+    return code.isdigit() and code not in _numeric_readings(code)
+
+
+def _uscc_numeric(dr: Drawer, x: random.Random, code: str, mq: list[str]):
+    """uscc_numeric_exact / uscc_numeric_lost: an all-digit code in a numeric cell."""
+    digits = code.isdigit() and not code.startswith("0")
+    lost = digits and len(code) > 15 and not any(ids.uscc_valid(v) for v in _numeric_readings(code))
+    q = dr.pick(
+        x, [k for k, ok in (("uscc_numeric_exact", digits and len(code) <= 15), ("uscc_numeric_lost", lost)) if ok], mq
+    )
+    if q == "uscc_numeric_exact":
+        return int(code)
+    if q == "uscc_numeric_lost":
+        return _reg_numeric(code)
+    return code
 
 
 def lock_file_bytes(user: str = "zhangwei") -> bytes:
@@ -133,12 +188,27 @@ def _ledger_item(
     if dr.hit(r, "date_in_future", q):
         row[11] = delivered.date() + dt.timedelta(days=r.randint(5, 200))
     style = dr.pick(r, DATE_GROUP, q)
+    x = side_rng(world.seed, "ledger", reg.reg_code, s_dt, status)
     if dr.hit(r, "reg_code_numeric", q):
         row[2] = _reg_numeric(reg.reg_code)
+    elif dr.hit(x, "reg_code_malformed", q):
+        row[2] = malformed_key(reg.reg_code, x)
     if dr.hit(r, "required_missing", q):
         row[2] = None
     row[11] = _date_cell(row[11], style)
     row[13] = _date_cell(row[13], style)
+    code_q = dr.pick(
+        x, ["equipment_code_blank"] + (["equipment_code_numeric"] if _loses_digits(eq.equip_code) else []), q
+    )
+    if code_q == "equipment_code_blank":
+        row[1] = None
+    elif code_q == "equipment_code_numeric":
+        row[1] = _reg_numeric(eq.equip_code)
+    if isinstance(row[7], str) and row[7]:
+        row[7] = _uscc_numeric(dr, x, row[7], mq)
+    if dr.hit(x, "date_unparseable", q):
+        row[13] = bad_date(nxt)
+    blank_fields(dr, x, row, [8, 10, 11, 12], [], q)
     ments = [("equipment", "equipment", eq.id, []), ("use_unit", "enterprise", unit.id, mq)]
     return _Item(clean, row, q, ments)
 
@@ -167,12 +237,18 @@ def _inspection_item(
     if dr.hit(r, "date_in_future", q):
         row[3] = delivered.date() + dt.timedelta(days=r.randint(5, 200))
     style = dr.pick(r, DATE_GROUP, q)
+    x = side_rng("inspection", report, reg.reg_code)
     if dr.hit(r, "reg_code_numeric", q):
         row[1] = _reg_numeric(reg.reg_code)
+    elif dr.hit(x, "reg_code_malformed", q):
+        row[1] = malformed_key(reg.reg_code, x)
     if dr.hit(r, "required_missing", q):
         row[0] = None
     row[3] = _date_cell(row[3], style)
     row[5] = _date_cell(row[5], style)
+    if dr.hit(x, "event_time_unparseable", q):
+        row[3] = bad_date(when)
+    blank_fields(dr, x, row, [2, 5, 6], [], q)
     return _Item(clean, row, q, [("equipment", "equipment", eq.id, [])])
 
 
@@ -205,6 +281,7 @@ def gen_special_equipment(world: World, landing: Landing, truth: Truth, profile:
                     _ledger_item(world, eq, older[-1], "注销", s_dt, delivered, drl, r, ["reregistered_duplicate"])
                 )
                 cont.append(False)
+        merged_head = _unit_blocks(world, s, ledger, cont, drl, drf)
         insp: list[_Item] = []
         for idx, eq in enumerate(world.equipment):
             if not eq.in_registry or not eq.last_insp or eq.last_insp > s:
@@ -232,8 +309,8 @@ def gen_special_equipment(world: World, landing: Landing, truth: Truth, profile:
                 )
         rel = f"special_equipment/特种设备台账_{s:%Y%m%d}.xlsx"
 
-        def render(corrected: bool, ledger=ledger, cont=cont, insp=insp, s=s):
-            return _workbook(s, ledger, cont, insp, corrected)
+        def render(corrected: bool, ledger=ledger, cont=cont, insp=insp, s=s, merged_head=merged_head):
+            return _workbook(s, ledger, cont, insp, corrected, merged_head)
 
         landing.deliver(
             rel,
@@ -257,6 +334,32 @@ def gen_special_equipment(world: World, landing: Landing, truth: Truth, profile:
         counts["special_equipment.equipment"] += len(ledger)
         counts["special_equipment.inspection"] += len(insp)
     return counts
+
+
+def _unit_of(item: _Item) -> str:
+    return next(m[2] for m in item.mentions if m[0] == "use_unit")
+
+
+def _unit_blocks(world: World, s: dt.date, ledger: list[_Item], cont: list[bool], drl: Drawer, drf: Drawer):
+    """ledger_grouped_by_unit sorts the sheet by use unit (in place); unit_cells_merged then merges 单位名称
+    and 统一社会信用代码 down over a unit's block. Returns, per row, the index of its block's head row
+    when the row is a merged continuation, else None."""
+    heads: list[int | None] = [None] * len(ledger)
+    if not drf.hit(side_rng(world.seed, "se-grouped", s), "ledger_grouped_by_unit", None):
+        return heads
+    order = sorted(range(len(ledger)), key=lambda i: _unit_of(ledger[i]))
+    ledger[:], cont[:] = [ledger[i] for i in order], [cont[i] for i in order]
+    i = 0
+    while i < len(ledger):
+        j = i + 1
+        while j < len(ledger) and _unit_of(ledger[j]) == _unit_of(ledger[i]):
+            j += 1
+        x = side_rng(world.seed, "se-merge", s, i)
+        if j - i > 1 and drl.hit(x, "unit_cells_merged", None):
+            for k in range(i + 1, j):
+                heads[k] = i
+        i = j
+    return heads
 
 
 def _is_err(item: _Item) -> bool:
@@ -413,7 +516,7 @@ def _zip(parts: dict[str, str]) -> bytes:
     return out.getvalue()
 
 
-def _workbook(s: dt.date, ledger: list[_Item], cont: list[bool], insp: list[_Item], corrected: bool):
+def _workbook(s: dt.date, ledger: list[_Item], cont: list[bool], insp: list[_Item], corrected: bool, merged_head: list):
     sst: dict[str, int] = {}
     ws = _Sheet(sst)
     rows: list[tuple] = []
@@ -433,26 +536,47 @@ def _workbook(s: dt.date, ledger: list[_Item], cont: list[bool], insp: list[_Ite
     ws.append(l1)
     ws.append(LEVEL2)
     seq = 0
-    for item, blank in zip(ledger, cont, strict=True):
+    blocks: list[list[int]] = []  # [first row, last row] of each merged unit block
+    head_mentions: list = []
+    for i, (item, blank) in enumerate(zip(ledger, cont, strict=True)):
         seq += 1
         use_clean = corrected and _is_err(item)
         row = list(item.clean if use_clean else item.delivered)
         row[0] = seq
+        quirks = [] if use_clean else list(item.quirks)
+        mentions = [(a, b, c, []) for a, b, c, _ in item.mentions] if use_clean else item.mentions
+        continuation = merged_head[i] is not None
+        if continuation:
+            # the merged cell shows the head row's value: a correct reader forward-fills it
+            row[6] = row[7] = None
+            quirks.append("unit_cells_merged")
+            mentions = [m if m[0] != "use_unit" else head_mentions for m in mentions]
+        else:
+            head_mentions = next(m for m in mentions if m[0] == "use_unit")
         excel_row = ws.append(row)
+        if continuation:
+            blocks[-1][1] = excel_row
+        elif i + 1 < len(ledger) and merged_head[i + 1] == i:
+            blocks.append([excel_row, excel_row])
         key = row[2]
         rows.append(
             (
                 "special_equipment.equipment",
                 excel_row,
                 None if key is None else (key if isinstance(key, str) else repr(key)),
-                [] if use_clean else list(item.quirks),
-                [(a, b, c, []) for a, b, c, _ in item.mentions] if use_clean else item.mentions,
+                quirks,
+                mentions,
             )
         )
         if blank:
-            # blank continuation row: the 单位名称 cell is merged down into it
             r2 = ws.append([])
-            ws.merges.append(f"G{r2 - 1}:G{r2}")
+            if blocks and blocks[-1][1] == excel_row:
+                blocks[-1][1] = r2  # inside a merged block: the block's merge covers the blank row
+            else:
+                # blank continuation row: the 单位名称 cell is merged down into it
+                ws.merges.append(f"G{r2 - 1}:G{r2}")
+    for first, last in blocks:
+        ws.merges.extend((f"G{first}:G{last}", f"H{first}:H{last}"))
     last = ws.append([f"合计：{seq}台"])
     ws.merges.append(f"A{last}:{COLS[NCOL - 1]}{last}")
     ws2 = _Sheet(sst)

@@ -18,7 +18,7 @@ from . import reference as ref
 from .hazchem import Waybill
 from .profile import Profile
 from .truth import Drawer, Truth, fmt_dt
-from .variants import coords_variant, ent_mention
+from .variants import bad_date, bad_datetime, blank_fields, coords_variant, ent_mention, side_rng
 from .world import World, _coord_in, rng
 
 VEHICLES_ENDPOINT = "/api/v2/vehicles"
@@ -88,8 +88,13 @@ def gen_transport(world: World, waybills: list[Waybill], world_dir: Path, truth:
             rec["hylb"] = r.choice(["普通货运", "危险品"])
         if dr.hit(r, "date_in_future", q):
             rec["gxsj"] = _future(r, visible)
+        x = side_rng(world.seed, "vehicle", v.id, visible)
         if dr.hit(r, "required_missing", q):
-            rec["clid" if r.random() < 0.5 else "cphm"] = ""
+            r.random()
+            rec["clid"] = ""
+        if dr.hit(x, "date_unparseable", q):
+            rec["njyxq"] = bad_date(st["review"])
+        blank_fields(dr, x, rec, ["dlyszh", "njyxq"], ["cphm"], q)
         lines.append(json.dumps({"visible_at": fmt_dt(visible), "uid": v.id, "record": rec}, ensure_ascii=False))
         truth.add(
             "transport.vehicle",
@@ -207,6 +212,10 @@ def gen_transport(world: World, waybills: list[Waybill], world_dir: Path, truth:
                 s["gxsj"] = _future(qrr, t)
             if dra.hit(qrr, "required_missing", q):
                 s["bjid"] = ""
+            x = side_rng(world.seed, "alarm", bjid)
+            if dra.hit(x, "event_time_unparseable", q):
+                s["kssj"] = bad_datetime(k)
+            blank_fields(dra, x, s, ["bjmc"], ["bjlx"], q)
             versions_out.append((t, bjid, s))
             truth.add(
                 "transport.alarm",

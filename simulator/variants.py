@@ -19,8 +19,26 @@ USCC_GROUP = [
     "uscc_fullwidth",
     "uscc_bad_check",
     "uscc_garbage",
+    "uscc_spaces",
 ]
-PLATE_GROUP = ["plate_dot", "plate_space", "plate_lowercase", "plate_colour_glued", "plate_invalid"]
+# spec-only variants come last in each group: at rate 0 they never change the draws of the others
+PLATE_GROUP = [
+    "plate_dot",
+    "plate_space",
+    "plate_lowercase",
+    "plate_colour_glued",
+    "plate_invalid",
+    "plate_hyphen",
+    "plate_katakana_dot",
+    "plate_period",
+    "plate_fullwidth",
+    "plate_colour_prefix",
+    "plate_colour_paren",
+    "plate_colour_code",
+    "plate_letter_o",
+    "plate_no_province",
+]
+COLOUR_CODE = {"黄": 2, "黄绿": 93, "蓝": 1, "绿": 5, "渐变绿": 94}
 
 
 def ent_name(dr: Drawer, r: random.Random, ent: Enterprise, t: dt.datetime, out: list[str]) -> str:
@@ -82,6 +100,8 @@ def ent_code(dr: Drawer, r: random.Random, ent: Enterprise, out: list[str]) -> s
         return code[:-1] + ids.to_fullwidth(code[-1])
     if q == "uscc_bad_check":
         return ids.wrong_check_char(code, ids.USCC_CHARS)
+    if q == "uscc_spaces":
+        return f"{code[:4]} {code[4:8]} {code[8:12]} {code[12:]}"
     # garbage: a truncated code of a length that matches no known shape
     return code[: r.choice([11, 12, 13, 14, 16, 17])]
 
@@ -96,7 +116,14 @@ def ent_mention(
 
 
 def plate_variant(dr: Drawer, r: random.Random, plate: str, colour_word: str, out: list[str]) -> str:
-    q = dr.pick(r, PLATE_GROUP, out)
+    local = plate.startswith(("苏E", "苏U"))  # §2.5.5: the province is dropped for local vehicles
+    serial0 = "0" in plate[2:]
+    group = [
+        q
+        for q in PLATE_GROUP
+        if not (q == "plate_no_province" and not local) and not (q == "plate_letter_o" and not serial0)
+    ]
+    q = dr.pick(r, group, out)
     if q == "plate_dot":
         return plate[:2] + "·" + plate[2:]
     if q == "plate_space":
@@ -110,14 +137,34 @@ def plate_variant(dr: Drawer, r: random.Random, plate: str, colour_word: str, ou
         while ids.plate_valid(p) and len(p) > 3:
             p = p[:2] + p[3:]
         return p
+    if q == "plate_hyphen":
+        return plate[:2] + "-" + plate[2:]
+    if q == "plate_katakana_dot":
+        return plate[:2] + "\u30fb" + plate[2:]
+    if q == "plate_period":
+        return plate[:2] + "." + plate[2:]
+    if q == "plate_fullwidth":
+        return ids.to_fullwidth(plate)
+    if q == "plate_colour_prefix":
+        return colour_word + plate
+    if q == "plate_colour_paren":
+        return f"{plate}({colour_word})"
+    if q == "plate_colour_code":
+        return f"{plate}_{COLOUR_CODE[colour_word]}"
+    if q == "plate_letter_o":
+        return plate[:2] + plate[2:].replace("0", "O", 1)
+    if q == "plate_no_province":
+        return plate[1:]
     return plate
 
 
 def id_variant(dr: Drawer, r: random.Random, idno: str, out: list[str]) -> str:
     group = ["id_bad_check"] if not idno.endswith("X") else ["id_lowercase_x", "id_bad_check"]
-    q = dr.pick(r, group, out)
+    q = dr.pick(r, [*group, "id_fullwidth"], out)
     if q == "id_lowercase_x":
         return idno[:-1] + "x"
+    if q == "id_fullwidth":
+        return ids.to_fullwidth(idno)
     if q == "id_bad_check":
         return ids.break_check(idno, "0123456789", r, ids.id_valid)
     return idno
@@ -156,3 +203,45 @@ def date_dot(t: dt.date) -> str:
 
 def excel_serial(d: dt.date) -> int:
     return (d - dt.date(1899, 12, 30)).days
+
+
+def side_rng(*parts: object) -> random.Random:
+    """A stream of its own for the spec-only variants of one record: drawing them never shifts the
+    draws of the other profiles (same seed, same bytes as before these variants existed)."""
+    return random.Random("|".join(str(p) for p in parts))
+
+
+def malformed_key(key: str, r: random.Random) -> str:
+    """A key with one digit turned into `?` (what a GBK export writes for a character it cannot encode,
+    dictionary §9.1): it fails its format rule whatever the key's length rule is."""
+    digits = [i for i, c in enumerate(key) if c.isdigit()]
+    i = r.choice(digits)
+    return key[:i] + "?" + key[i + 1 :]
+
+
+def dt_iso_t(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def dt_dot0(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M:%S") + ".0"
+
+
+def bad_datetime(t: dt.datetime) -> str:
+    """Looks like a datetime, is none (day 32)."""
+    return f"{t.year}-{t.month:02d}-32 {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+
+
+def bad_date(t: dt.date) -> str:
+    return f"{t.year}-{t.month:02d}-32"
+
+
+NULL_TOKENS_RARE = ["暂无", "null", "NULL", "N/A", "不详", "未知", "—"]
+
+
+def blank_fields(dr: Drawer, x: random.Random, rec, optional: list, required: list, q: list[str], empty=None) -> None:
+    """optional_blank / required_blank: one optional, or one required non-key, field left empty."""
+    if dr.hit(x, "optional_blank", q, eligible=bool(optional)):
+        rec[x.choice(optional)] = empty
+    if dr.hit(x, "required_blank", q, eligible=bool(required)):
+        rec[x.choice(required)] = empty

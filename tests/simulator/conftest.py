@@ -51,3 +51,9 @@ def clean(tmp_path_factory) -> Run:
 @pytest.fixture(scope="session")
 def hostile(tmp_path_factory) -> Run:
     return Run(tmp_path_factory.mktemp("hostile"), days=4, scale=0.05, seed=3, profile="hostile")
+
+
+@pytest.fixture(scope="session")
+def spec(tmp_path_factory) -> Run:
+    """The spec profile at the size of the issue's acceptance run (scale 1, 3 days)."""
+    return Run(tmp_path_factory.mktemp("spec"), days=3, scale=1.0, seed=1, profile="spec")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import math
 from collections import Counter
 from pathlib import Path
@@ -26,14 +27,53 @@ def _within(applied: int, n: int, p: float) -> bool:
 
 def test_every_quirk_has_a_rate_and_occurs(realistic, hostile):
     prof = Profile.named("realistic")
-    assert set(QUIRKS) <= {k.split("@")[0] for k in prof.rates}
+    # variants only the spec profile draws (tests/simulator/test_spec_profile.py shows each of them)
+    spec_only = {q for q in QUIRKS if prof.rate(q) == 0}
+    assert spec_only and all(Profile.named("spec").rate(q) > 0 for q in spec_only)
+    assert set(QUIRKS) - spec_only <= {k.split("@")[0] for k in prof.rates}
     stats = realistic.stats
     assert (stats.eligible > 0).any()
     # each rate-driven quirk with a non-zero rate is applied at least once in realistic or hostile
     applied = set(stats[stats.applied > 0].quirk) | set(hostile.stats[hostile.stats.applied > 0].quirk)
     api = {q for q, v in QUIRKS.items() if v.scope == "request"}
-    missing = set(QUIRKS) - applied - api
+    missing = set(QUIRKS) - applied - api - spec_only
     assert not missing, missing
+
+
+def test_catalogue_outcomes_follow_the_severity_policy():
+    """docs: /work/briefs/policy.md — quarantine only for a missing / unreadable key, an alarm or inspection
+    without its time or device, and a failed check character on the driver's / escort's ID or the CAS."""
+    quarantine = {q for q, v in QUIRKS.items() if v.outcome == "quarantine"}
+    assert quarantine == {
+        "id_bad_check",
+        "cas_bad_check",
+        "required_missing",
+        "reg_code_numeric",
+        "key_malformed",
+        "reg_code_malformed",
+        "event_time_unparseable",
+    }
+    for q in (
+        "uscc_garbage",
+        "uscc_bad_check",
+        "uscc_numeric_lost",
+        "plate_invalid",
+        "plate_no_province",
+        "driver_is_escort",
+        "town_unknown",
+        "coords_out_of_box",
+        "coords_swapped",
+        "date_in_future",
+        "end_before_start",
+        "code_unknown",
+        "number_format",
+        "required_blank",
+        "date_unparseable",
+        "equipment_code_numeric",
+    ):
+        assert QUIRKS[q].outcome == "warn", q
+    for q in ("equipment_code_blank", "optional_blank", "unit_cells_merged", "uscc_numeric_exact"):
+        assert QUIRKS[q].outcome == "accept", q
 
 
 def test_observed_rates_match_configured(realistic, hostile):
@@ -238,3 +278,8 @@ def test_cli(tmp_path):
         assert res.exit_code == 0 and "Usage" in res.output
     res = runner.invoke(app, ["--days", "1", "--out", str(tmp_path), "--profile", "nope"])
     assert res.exit_code != 0
+    spec_out = tmp_path / "spec"
+    args = ["--days", "1", "--scale", "0.03", "--seed", "2", "--out", str(spec_out), "--start", "2026-11-23"]
+    res = runner.invoke(app, [*args, "--profile", "spec"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((spec_out / "world" / "profile.json").read_text("utf-8"))["name"] == "spec"
