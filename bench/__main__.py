@@ -77,19 +77,25 @@ def run_scenario(name: str, work: Path, repeat: int, floor_repeat: int, scale_fa
     print(f"[{name}] simulating {days} day(s) at scale {scale:g}", flush=True)
     t = time.perf_counter()
     w = simulate_world(root / "sim", days=days, new_days=new_days, scale=scale, seed=SEED)
-    result: dict = {"days_simulated": days, "days_loaded": new_days, "scale": scale, "simulate_s": 0.0}
+    result: dict = {"days_simulated": days, "days_loaded": new_days, "scale": scale}
     result["simulate_s"] = time.perf_counter() - t
     home, saved = root / "sdc_home", root / "history_home"
     with serve_apis(w) as server:
         env = _env(home, w, server)
+        shutil.rmtree(home, ignore_errors=True)
         if new_days < days:
             server.set_now(w.clock(history=True))
             deliver(w, home / "landing", history=True)
             print(f"[{name}] loading {days - new_days} day(s) of history (not timed)", flush=True)
             history = timed_run(env, root / "history.log")
-            if not history.success:
-                raise RuntimeError(f"history load failed: {history.output_tail}")
-            result["history_load"] = {"wall_s": history.wall, "peak_rss_mib": history.peak_rss_mib}
+            # A failed step (it is in the log) still leaves the loaded history: measure the day on top of it.
+            result["history_load"] = {
+                "wall_s": history.wall,
+                "peak_rss_mib": history.peak_rss_mib,
+                "success": history.success,
+                "failed": [line.strip() for line in history.output_tail.splitlines() if "failed" in line],
+            }
+            shutil.rmtree(saved, ignore_errors=True)
             shutil.copytree(home, saved, symlinks=True)
         runs: list[RunMeasure] = []
         floors: list[float] = []
@@ -97,7 +103,7 @@ def run_scenario(name: str, work: Path, repeat: int, floor_repeat: int, scale_fa
         for i in range(repeat):
             if home.exists():
                 shutil.rmtree(home)
-            if saved.exists():
+            if new_days < days:
                 shutil.copytree(saved, home, symlinks=True)
             server.set_now(w.clock(history=False))
             delivered = deliver(w, home / "landing", history=False)
@@ -109,7 +115,8 @@ def run_scenario(name: str, work: Path, repeat: int, floor_repeat: int, scale_fa
             print(f"[{name}]   {m.wall:.1f} s, peak {m.peak_rss_mib:.0f} MiB, success={m.success}", flush=True)
             runs.append(m)
     floor = statistics.median(floors)
-    stage_names = sorted({s for m in runs for s in m.stages}, key=_stage_order)
+    # Stages in the order the run reached them; the time outside steps last.
+    stage_names = [BEFORE, *dict.fromkeys(stage for m in runs for _, stage, _ in m.steps), BETWEEN, AFTER]
     result.update(
         bytes_delivered=delivered,
         rows=rows,
@@ -132,14 +139,6 @@ def run_scenario(name: str, work: Path, repeat: int, floor_repeat: int, scale_fa
     return result
 
 
-def _stage_order(stage: str) -> tuple[int, str]:
-    order = [BEFORE, "raw loads", "validation", "asset checks (own steps)", "dbt", "resolution", "publish"]
-    for i, prefix in enumerate(order):
-        if stage.startswith(prefix):
-            return (i, stage)
-    return (len(order) + (stage in (BETWEEN, AFTER)), stage)
-
-
 def _load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
@@ -155,6 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/sdc-bench"), help="scratch folder (wiped)")
     ap.add_argument("--out", type=Path, default=BENCH, help="where results.json and RESULTS.md go")
     ap.add_argument("--scale-factor", type=float, default=1.0, help="shrink every scenario (a smoke run)")
+    ap.add_argument("--update", action="store_true", help="keep what OUT/results.json has and this run skips")
     ap.add_argument("--note", default="", help="what else ran on the machine, for RESULTS.md")
     args = ap.parse_args(argv)
     scenarios = args.scenarios or (list(QUICK) if args.quick else list(SCENARIOS))
@@ -170,6 +170,12 @@ def main(argv: list[str] | None = None) -> None:
         "scale_factor": args.scale_factor,
         "scenarios": {},
     }
+    previous = args.out / "results.json"
+    if args.update and previous.exists():
+        kept = json.loads(previous.read_text(encoding="utf-8"))
+        results["scenarios"] = {k: v for k, v in kept.get("scenarios", {}).items() if k not in scenarios}
+        if args.no_overheads and "overheads_s" in kept:
+            results["overheads_s"] = kept["overheads_s"]
     if not args.no_overheads:
         print("fixed overheads", flush=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("SDC_")}
@@ -182,8 +188,12 @@ def main(argv: list[str] | None = None) -> None:
         )
         results["overheads_s"] = {k: _summary(v) for k, v in overheads.measure(env, overheads_repeat).items()}
     for name in scenarios:
+        started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        load_before = _load()
         results["scenarios"][name] = run_scenario(name, args.work, repeat, 3, args.scale_factor)
-        results["scenarios"][name]["load_average_after"] = _load()
+        results["scenarios"][name].update(
+            measured_at=started, load_average_before=load_before, load_average_after=_load(), note=args.note
+        )
         _write(results, args.out)  # partial results survive a later failure
     results["load_average_end"] = _load()
     results["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

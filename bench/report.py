@@ -43,9 +43,17 @@ def render(results: dict) -> str:
         out.append("")
         for name, r in scen.items():
             out += [f"### {name}: per stage (Dagster event log)", ""]
+            if "measured_at" in r:
+                out.append(
+                    f"Measured {r['measured_at']} UTC, load average {r['load_average_before']} before and "
+                    f"{r['load_average_after']} after{'; ' + r['note'] if r.get('note') else ''}."
+                )
+                out.append("")
             if "history_load" in r:
                 h = r["history_load"]
                 out.append(f"History load before (not timed): {h['wall_s']:.0f} s, peak {h['peak_rss_mib']:.0f} MiB.")
+                if not h.get("success", True):
+                    out.append(f"It FAILED: {'; '.join(h['failed'])}.")
                 out.append("")
             out += ["| stage | s | × floor | rows/s | peak RSS MiB |", "|---|---|---|---|---|"]
             for stage, s in r["stages"].items():
