@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import subprocess
 import sys
@@ -10,31 +11,48 @@ import time
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from sdc.config import ConfigError, Settings, load_settings
-from sdc.publish import publish_app
-from sdc.quarantine import app as quarantine_app
-from sdc.review import app as review_app
+
+# Subcommand groups by module, imported only when one of them runs: `sdc --help` or `sdc sql` must not pay
+# for the simulator's pyarrow and numpy. A new group is one module with a Typer `app` and one line here.
+SUBCOMMANDS = {
+    "simulate": ("simulator.cli", "Simulate the five departmental systems (deliveries + APIs)."),
+    "contracts": ("sdc.contracts", "Data contracts: generated artefacts."),
+    "quarantine": ("sdc.quarantine", "Quarantined rows: counts by dataset and reason; replay after a fix."),
+    "publish": ("sdc.publish", "Published states of the warehouse: history and retention."),
+    "review": ("sdc.review", "Review queue of enterprise resolution: list uncertain pairs, record verdicts."),
+}
+
+
+class _Commands(TyperGroup):
+    """The top-level group: its own commands plus SUBCOMMANDS, each loaded when it is invoked."""
+
+    def list_commands(self, ctx) -> list[str]:
+        return [*super().list_commands(ctx), *(name for name in SUBCOMMANDS if name not in self.commands)]
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name in self.commands or cmd_name not in SUBCOMMANDS:
+            return super().get_command(ctx, cmd_name)
+        return TyperCommand(name=cmd_name, help=SUBCOMMANDS[cmd_name][1])  # listed in help, not loaded
+
+    def resolve_command(self, ctx, args: list[str]):
+        if args and args[0] in SUBCOMMANDS and args[0] not in self.commands:
+            module, help_text = SUBCOMMANDS[args[0]]
+            # Mounted as in add_typer: a group of one command stays a group, and it has no completion options.
+            parent = typer.Typer(add_completion=False)
+            parent.add_typer(importlib.import_module(module).app, name=args[0], help=help_text)
+            self.add_command(typer.main.get_command(parent).commands[args[0]], args[0])
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
+    cls=_Commands,
     help="Taicang safety data centre: load departmental feeds, validate, model, publish, query.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-contracts_app = typer.Typer(help="Data contracts: generated artefacts.", no_args_is_help=True)
-app.add_typer(contracts_app, name="contracts")
-app.add_typer(quarantine_app, name="quarantine")
-app.add_typer(publish_app, name="publish")
-app.add_typer(review_app, name="review")
-
-
-def _mount_simulator() -> None:
-    from simulator.cli import app as simulate_app
-
-    app.add_typer(simulate_app, name="simulate", help="Simulate the five departmental systems (deliveries + APIs).")
-
-
-_mount_simulator()
 
 
 def _settings() -> Settings:
@@ -183,15 +201,6 @@ def _print_query(session, query: str) -> None:
         raise typer.Exit(1) from exc
     if rel is not None:
         rel.show(max_rows=50, max_width=200)
-
-
-@contracts_app.command("generate")
-def contracts_generate() -> None:
-    """Regenerate the files derived from the contracts (GX suites, typed schemas, dbt sources)."""
-    from data_contracts.codegen import write_generated
-
-    for path in write_generated():
-        typer.echo(f"wrote {path}")
 
 
 def main() -> None:  # pragma: no cover

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-publish_app = typer.Typer(help="Published states of the warehouse: history and retention.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
-@publish_app.command("history")
+@app.command("history")
 def history() -> None:
     """Every publish: id, lake snapshot, time (Beijing), rows per mart; expired ones are marked."""
     from sdc.cli import _settings
@@ -29,7 +29,7 @@ def history() -> None:
         )
 
 
-@publish_app.command("expire")
+@app.command("expire")
 def expire(
     keep: Annotated[
         int | None, typer.Option("--keep", min=1, help="Publishes to keep queryable (default SDC_PUBLISH_KEEP).")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Quarantined rows: counts by dataset and reason; replay after a fix.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
 def _settings():

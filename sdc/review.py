@@ -9,8 +9,7 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Review queue of enterprise resolution: list uncertain pairs, record verdicts.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(no_args_is_help=True)
 
 
 SHOWN = ("mention_id", "dataset", "name", "identifier", "town")  # per mention of a pair

@@ -20,3 +20,14 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("SDC_TRANSPORT_API_URL", "SDC_TRANSPORT_API_TOKEN", "SDC_CREDIT_API_URL", "SDC_CREDIT_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     return home
+
+
+# Two tiers: `integration` tests run the pipeline (a file's pytestmark, or the session workspace `built` of
+# tests/models); `make test-fast` runs the rest.
+PIPELINE_FIXTURES = {"built"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)

@@ -1,5 +1,6 @@
 """The walking skeleton end to end on a temporary workspace: landing file -> raw -> GX -> dbt -> mart -> sdc sql."""
 
+import pytest
 from typer.testing import CliRunner
 
 from sdc.cli import app
@@ -8,6 +9,8 @@ from sdc.runner import run_assets
 from simulator import simulate
 from warehouse.lake import lake_connection
 from warehouse.publish import publish_history
+
+pytestmark = pytest.mark.integration  # runs the pipeline (tests/conftest.py: the two tiers)
 
 
 def test_skeleton_runs_end_to_end_and_publishes(workspace):

@@ -6,10 +6,14 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 import simulator
 from connectors import construction, hazchem, special_equipment
 from sdc.config import load_settings
 from warehouse.lake import lake_connection, table_exists
+
+pytestmark = pytest.mark.integration  # loads in killed subprocesses (tests/conftest.py: the two tiers)
 
 FEEDS = (*hazchem.FEEDS, *construction.FEEDS, *special_equipment.FEEDS)
 LOAD = """

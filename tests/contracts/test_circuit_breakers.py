@@ -1,6 +1,7 @@
 """Each batch-level circuit breaker trips on a real run of the code location and blocks everything downstream
 (staging, marts, publish): the published marts keep their last good state."""
 
+import pytest
 from deliveries import HEADER, days, drop_qyxx, row
 from typer.testing import CliRunner
 
@@ -9,6 +10,8 @@ from sdc.config import load_settings
 from sdc.runner import run_assets
 from warehouse.lake import lake_connection
 from warehouse.publish import publish_history
+
+pytestmark = pytest.mark.integration  # runs the pipeline (tests/conftest.py: the two tiers)
 
 VALIDATED = "validated/hazchem/enterprise"
 # Only system A's enterprise feed is delivered here: run its chain and the publish, not the other feeds.

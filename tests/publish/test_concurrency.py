@@ -16,6 +16,8 @@ from sdc.config import load_settings
 from warehouse.publish import publish_history
 from warehouse.reader import open_published
 
+pytestmark = pytest.mark.integration  # runs the pipeline (tests/conftest.py: the two tiers)
+
 READER = str(Path(__file__).with_name("reader_loop.py"))
 READERS = 2
 

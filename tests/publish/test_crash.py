@@ -14,6 +14,8 @@ from sdc.config import load_settings
 from warehouse.publish import publish_history
 from warehouse.reader import open_published
 
+pytestmark = pytest.mark.integration  # runs the pipeline (tests/conftest.py: the two tiers)
+
 
 def state(env, publish_id=None):
     with open_published(load_settings(env), publish_id) as session:

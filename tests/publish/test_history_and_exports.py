@@ -20,6 +20,8 @@ from warehouse.masking import find_leaks
 from warehouse.publish import publish_history
 from warehouse.reader import BEIJING, open_published
 
+pytestmark = pytest.mark.integration  # runs the pipeline (tests/conftest.py: the two tiers)
+
 MART = "hazchem_enterprises"
 
 

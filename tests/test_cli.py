@@ -1,0 +1,39 @@
+"""The `sdc` command's structure: every subcommand group listed and working, heavy modules loaded only by
+the commands that use them."""
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from sdc.cli import SUBCOMMANDS, app
+
+HEAVY = ("simulator", "dagster", "great_expectations", "pandas", "pyarrow", "dbt")
+
+
+def test_help_lists_every_command_and_group():
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0, result.output
+    for name in ("run", "demo", "setup", "ui", "sql", *SUBCOMMANDS):
+        assert name in result.output
+
+
+def test_each_group_mounts_as_a_group_with_its_commands():
+    for name, (_, help_text) in SUBCOMMANDS.items():
+        result = CliRunner().invoke(app, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert help_text.split(":")[0] in result.output
+    assert "generate" in CliRunner().invoke(app, ["contracts", "--help"]).output
+
+
+def test_help_and_sql_start_without_heavy_modules():
+    probe = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from sdc.cli import app\n"
+        "CliRunner().invoke(app, ['--help'])\n"
+        "CliRunner().invoke(app, ['sql', '--help'])\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
