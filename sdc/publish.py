@@ -11,7 +11,8 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command("history")
 def history() -> None:
-    """Every publish: id, lake snapshot, time (Beijing), rows per mart; expired ones are marked."""
+    """Every publish: id, lake snapshot, time (Beijing), rows per mart, marts held back and why; expired ones
+    are marked."""
     from sdc.cli import _settings
     from warehouse.publish import publish_history
     from warehouse.reader import BEIJING
@@ -24,6 +25,7 @@ def history() -> None:
     for e in entries:
         when = e.published_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
         rows = ", ".join(f"{m} {n}" for m, n in e.row_counts.items())
+        rows += "".join(f"; held back: {m} ({why})" for m, why in sorted(e.held_back.items()))
         typer.echo(
             f"{e.publish_id:>7}  {e.snapshot_id:>8}  {when:<19}  {'expired' if e.expired else 'live':<8}  {rows}"
         )

@@ -55,7 +55,7 @@ def export_parquet(settings: Settings, publish_id: int | None = None) -> ExportR
                 "table": table,
                 "audience": "masked",
                 "publish_id": entry.publish_id,
-                "lake_snapshot_id": entry.snapshot_id,
+                "lake_snapshot_id": entry.snapshot_of(table),  # older when the publish held this mart back
                 "published_at": entry.published_at.isoformat(),
                 "rows": rows[table],
                 "file": f"{table}.parquet",
@@ -101,8 +101,8 @@ def export_iceberg(settings: Settings, publish_id: int | None = None) -> dict[Au
         catalog.create_namespace_if_not_exists(namespace)
         with open_published(settings, publish_id, audience=audience) as session:
             entry = session.entry
-            props = {"sdc.publish_id": str(entry.publish_id), "sdc.lake_snapshot_id": str(entry.snapshot_id)}
             for table in session.views:
+                props = {"sdc.publish_id": str(entry.publish_id), "sdc.lake_snapshot_id": str(entry.snapshot_of(table))}
                 data = session.connection.execute(f'SELECT * FROM main."{table}"').to_arrow_table()
                 identifier = (namespace, table)
                 if catalog.table_exists(identifier) and not _same_shape(catalog.load_table(identifier), data.schema):

@@ -5,20 +5,25 @@ their blocking tests run (audit); then `publish()` audits the masked view of eve
 current snapshot S (no unmasked ID or phone number, every column classified) and appends S to
 `lake.meta.publish_log` in one transaction (publish). Readers (warehouse/reader.py) attach the lake
 read-only *at S*: every mart of one publish, never a half-built state, and never blocked by a load.
+
+A mart held back (a dbt test upstream of it failed) stays at the snapshot of its last good publish: each
+publish records the snapshot of every mart (`mart_snapshots`), why the held-back ones are held
+(`held_back`), and how fresh each mart is per source dataset (`freshness`, warehouse/freshness.py).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from sdc.config import Settings
-from warehouse import failpoints
+from warehouse import failpoints, holds
+from warehouse.freshness import freshness_rows
 from warehouse.lake import LAKE, current_snapshot, open_lake
 from warehouse.masking import Leak, find_leaks, masked_select
 
@@ -27,8 +32,15 @@ PUBLISHED_SCHEMA = "marts"
 PUBLISH_LOG_DDL = """
 CREATE TABLE IF NOT EXISTS lake.meta.publish_log (
     publish_id BIGINT, snapshot_id BIGINT, published_at TIMESTAMPTZ, marts VARCHAR[], row_counts VARCHAR,
-    classifications VARCHAR, run_id VARCHAR, expired_at TIMESTAMPTZ)
+    classifications VARCHAR, run_id VARCHAR, expired_at TIMESTAMPTZ, mart_snapshots VARCHAR, held_back VARCHAR,
+    freshness VARCHAR)
 """
+# JSON columns added after the first publishes: a log written before them reads as every mart at snapshot_id.
+PUBLISH_LOG_ADDED = ("mart_snapshots", "held_back", "freshness")
+LOG_COLUMNS = (
+    "publish_id, snapshot_id, published_at, marts, row_counts, classifications, run_id, expired_at, "
+    "mart_snapshots, held_back, freshness"
+)
 
 # {table: [column, ...]} -> {table: {column: classification}}; raises when a column is unclassified.
 Classifier = Callable[[Mapping[str, list[str]]], dict[str, dict[str, str]]]
@@ -56,10 +68,19 @@ class PublishEntry:
     classifications: dict[str, dict[str, str]]
     run_id: str | None = None
     expired_at: datetime | None = None
+    mart_snapshots: dict[str, int] = field(default_factory=dict)
+    """{mart: lake snapshot it is read at}: this publish's own, or a held-back mart's last good one."""
+    held_back: dict[str, str] = field(default_factory=dict)
+    """{mart: why it was not published fresh} (a held-back mart never published before is not in `marts`)."""
+    freshness: list[dict] = field(default_factory=list)
+    """Rows of `data_freshness` (warehouse/freshness.py)."""
 
     @property
     def expired(self) -> bool:
         return self.expired_at is not None
+
+    def snapshot_of(self, mart: str) -> int:
+        return self.mart_snapshots.get(mart, self.snapshot_id)
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -70,10 +91,10 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    """{column: DuckDB type} of a published table, in table order (as the attached snapshot has it)."""
+def table_columns(con: duckdb.DuckDBPyConnection, table: str, snapshot: int | None = None) -> dict[str, str]:
+    """{column: DuckDB type} of a published table, in table order (at `snapshot`, or as attached)."""
     # DESCRIBE, not duckdb_columns(): the first duckdb_columns() of a process costs ~1.5 s of CPU.
-    return {row[0]: row[1] for row in con.execute(f"DESCRIBE {mart_sql(table)}").fetchall()}
+    return {row[0]: row[1] for row in con.execute(f"DESCRIBE SELECT * FROM {mart_sql(table, snapshot)}").fetchall()}
 
 
 def mart_sql(table: str, snapshot: int | None = None) -> str:
@@ -86,25 +107,60 @@ def read_log(con: duckdb.DuckDBPyConnection, *, newest_live_only: bool = False) 
     where = " WHERE expired_at IS NULL ORDER BY publish_id DESC LIMIT 1" if newest_live_only else ""
     try:
         rows = con.execute(
-            "SELECT publish_id, snapshot_id, published_at, marts, row_counts, classifications, run_id, expired_at "
+            f"SELECT {LOG_COLUMNS} FROM lake.meta.publish_log{where or ' ORDER BY publish_id'}"
+        ).fetchall()
+    except duckdb.BinderException:  # a log from before per-mart snapshots; the next publish adds the columns
+        rows = con.execute(
+            f"SELECT {LOG_COLUMNS.rsplit(', mart_snapshots', 1)[0]}, NULL, NULL, NULL "
             f"FROM lake.meta.publish_log{where or ' ORDER BY publish_id'}"
         ).fetchall()
     except duckdb.CatalogException:
         return []  # nothing published yet (listing the catalog's tables instead costs every reader)
-    return [
-        PublishEntry(int(r[0]), int(r[1]), r[2], list(r[3]), json.loads(r[4]), json.loads(r[5]), r[6], r[7])
-        for r in rows
-    ]
+    return [_entry(r) for r in rows]
 
 
-def publish(con: duckdb.DuckDBPyConnection, classifier: Classifier, run_id: str | None = None) -> PublishEntry:
+def _entry(r: tuple) -> PublishEntry:
+    snapshots = {m: int(s) for m, s in json.loads(r[8]).items()} if r[8] else dict.fromkeys(r[3], int(r[1]))
+    held_back = json.loads(r[9]) if r[9] else {}
+    freshness = json.loads(r[10]) if r[10] else []
+    return PublishEntry(
+        int(r[0]),
+        int(r[1]),
+        r[2],
+        list(r[3]),
+        json.loads(r[4]),
+        json.loads(r[5]),
+        r[6],
+        r[7],
+        snapshots,
+        held_back,
+        freshness,
+    )
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    classifier: Classifier,
+    run_id: str | None = None,
+    *,
+    held_back: Mapping[str, str] | None = None,
+    sources: Mapping[str, list[str]] | None = None,
+) -> PublishEntry:
     """Audit the marts at the current snapshot and record it as the newest publish (one transaction).
 
-    Raises (and publishes nothing) when a column is unclassified or the masked view would leak.
+    `held_back` {mart: why}: marts not to publish fresh; each stays at its last good publish's snapshot
+    (and is left out when it was never published). `sources` {mart: [dataset, ...]}: what feeds each
+    mart, for its freshness. Raises (and publishes nothing) when a column is unclassified or the masked
+    view would leak.
     """
     con.execute(PUBLISH_LOG_DDL)
+    for column in PUBLISH_LOG_ADDED:
+        con.execute(f"ALTER TABLE lake.meta.publish_log ADD COLUMN IF NOT EXISTS {column} VARCHAR")
+    holds.ensure_table(con)
+    held_back = dict(held_back or {})
     snapshot = current_snapshot(con)  # the state holding the marts dbt just built and tested
-    columns = {m: table_columns(con, m) for m in mart_tables(con)}
+    fresh = [m for m in mart_tables(con) if m not in held_back]
+    columns = {m: table_columns(con, m) for m in fresh}
     plan = classifier({m: list(cols) for m, cols in columns.items()})
     leaks = []
     for mart, cols in columns.items():
@@ -113,14 +169,27 @@ def publish(con: duckdb.DuckDBPyConnection, classifier: Classifier, run_id: str 
     if leaks:
         raise MaskingLeak(leaks)
     counts = {m: int(con.execute(f"SELECT count(*) FROM {mart_sql(m, snapshot)}").fetchone()[0]) for m in columns}
+    mart_snapshots = dict.fromkeys(fresh, snapshot)
+    previous = read_log(con, newest_live_only=True)
+    if previous:  # held-back marts as their last good publish had them (audited then)
+        kept = [m for m in held_back if m in previous[0].marts]
+        mart_snapshots |= {m: previous[0].snapshot_of(m) for m in kept}
+        counts |= {m: previous[0].row_counts[m] for m in kept}
+        plan |= {m: previous[0].classifications[m] for m in kept}
+    marts = sorted(mart_snapshots)
+    freshness = freshness_rows(con, {m: mart_snapshots[m] for m in marts}, sources or {}, held_back, snapshot)
     publish_id = int(con.execute("SELECT coalesce(max(publish_id), 0) + 1 FROM lake.meta.publish_log").fetchone()[0])
-    entry = PublishEntry(publish_id, snapshot, datetime.now(UTC), list(columns), counts, plan, run_id)
+    entry = PublishEntry(
+        publish_id, snapshot, datetime.now(UTC), marts, {m: counts[m] for m in marts}, {m: plan[m] for m in marts},
+        run_id, None, {m: mart_snapshots[m] for m in marts}, held_back, freshness,
+    )  # fmt: skip
     con.execute("BEGIN")
     try:
         con.execute(
-            "INSERT INTO lake.meta.publish_log VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-            [entry.publish_id, entry.snapshot_id, entry.published_at, entry.marts, json.dumps(counts),
-             json.dumps(plan, ensure_ascii=False), run_id],
+            f"INSERT INTO lake.meta.publish_log ({LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+            [entry.publish_id, entry.snapshot_id, entry.published_at, entry.marts, json.dumps(entry.row_counts),
+             json.dumps(entry.classifications, ensure_ascii=False), run_id, json.dumps(entry.mart_snapshots),
+             json.dumps(held_back, ensure_ascii=False), json.dumps(freshness, ensure_ascii=False)],
         )  # fmt: skip
         con.execute(f"CALL {LAKE}.set_commit_message('sdc', ?)", [f"publish {publish_id} of snapshot {snapshot}"])
         failpoints.reach("publish.before_commit")
@@ -162,8 +231,9 @@ def expire_publishes(con: duckdb.DuckDBPyConnection, keep: int) -> Expiry:
     if not live:
         return Expiry([], [])
     kept = live[-keep:]
-    protected = {e.snapshot_id for e in kept}
-    newest = max(protected)
+    # a held-back mart of a kept publish is read at an older snapshot: that one stays too
+    protected = {e.snapshot_id for e in kept} | {s for e in kept for s in e.mart_snapshots.values()}
+    newest = max(e.snapshot_id for e in kept)
     snapshots = [int(r[0]) for r in con.execute(f"SELECT snapshot_id FROM {LAKE}.snapshots()").fetchall()]
     doomed = sorted(s for s in snapshots if s < newest and s not in protected)
     gone = [e.publish_id for e in live[:-keep]]

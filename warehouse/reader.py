@@ -7,7 +7,10 @@
 - `full` (restricted): the published marts as they are.
 
 A session attaches the lake read-only at the publish's snapshot, from its own in-memory DuckDB: a
-running load never blocks it and it never sees anything but complete, audited marts.
+running load never blocks it and it never sees anything but complete, audited marts. A mart the publish
+held back is read at the snapshot of its last good publish (time travel within the same attach). Beside
+the marts, both audiences get `data_freshness`: per mart and source dataset, up to when its data is and
+whether a newer delivery is held back and why (warehouse/freshness.py).
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from sdc.config import Settings
+from warehouse.freshness import create_freshness_table
 from warehouse.lake import LAKE, _attach, attach_sql, open_lake
 from warehouse.masking import masked_select
 from warehouse.publish import NothingPublished, PublishEntry, mart_sql, no_lake_yet, read_log, table_columns
 
 Audience = Literal["masked", "full"]
 BEIJING = ZoneInfo("Asia/Shanghai")
+FRESHNESS_VIEW = "data_freshness"
 
 
 class PublishNotFound(NothingPublished):
@@ -120,7 +125,8 @@ def check_masked_query(con: duckdb.DuckDBPyConnection, query: str, views: set[st
 
 @dataclass
 class PublishedSession:
-    """A read-only session on one publish. `sql()` / `execute()` run queries over the views."""
+    """A read-only session on one publish. `sql()` / `execute()` run queries over the views (the published
+    marts, `views`, and `data_freshness`)."""
 
     entry: PublishEntry
     audience: Audience
@@ -129,7 +135,7 @@ class PublishedSession:
 
     def _check(self, query: str) -> None:
         if self.audience == "masked":
-            check_masked_query(self._con, query, set(self.views))
+            check_masked_query(self._con, query, {*self.views, FRESHNESS_VIEW})
 
     def sql(self, query: str) -> duckdb.DuckDBPyRelation | None:
         self._check(query)
@@ -168,14 +174,17 @@ def open_published(
         _attach(con, attach_sql(settings, read_only=True, snapshot=entry.snapshot_id))
         views = []
         for mart in entry.marts:
-            columns = table_columns(con, mart)
+            # the session is pinned at the publish: only a held-back mart needs time travel
+            at = entry.snapshot_of(mart) if entry.snapshot_of(mart) != entry.snapshot_id else None
+            columns = table_columns(con, mart, at)
             if audience == "masked":
                 plan = entry.classifications[mart]
-                select = masked_select(mart_sql(mart), {c: plan[c] for c in columns if c in plan}, columns)
+                select = masked_select(mart_sql(mart, at), {c: plan[c] for c in columns if c in plan}, columns)
             else:
-                select = f"SELECT * FROM {mart_sql(mart)}"
+                select = f"SELECT * FROM {mart_sql(mart, at)}"
             con.execute(f'CREATE VIEW main."{mart}" AS {select}')
             views.append(mart)
+        create_freshness_table(con, entry.freshness, FRESHNESS_VIEW)  # no personal data: the same for both audiences
     except BaseException:
         con.close()
         raise

@@ -1,21 +1,60 @@
 """dbt models as Dagster assets, in two parts around the enterprise resolution (a Python step):
 staging, intermediate mentions and history first; then the marts, which read the resolution's tables
-as the dbt source `resolution`."""
+as the dbt source `resolution`.
+
+A failing dbt test stops only what depends on it: `dbt build` carries on past it and skips the models
+downstream of the tested one; the marts part leaves out the marts downstream of a model whose test
+failed in the first part. Neither step fails for it: the failed tests are asset check results (not
+blocking: the publish holds back the marts they concern, `held_back_marts`), and every model dbt did
+not build is reported with status `skipped` or `error` and what held it back — Dagster would otherwise
+skip every later step (resolution, marts, publish), not just the dependent models.
+"""
 
 import os
+from collections.abc import Iterable, Mapping
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines.defs.dbt.project import (
     MARTS_SELECT,
+    NOT_BUILT,
     UPSTREAM_SELECT,
     dbt_build_args,
     dbt_profile_environment,
     dbt_project,
+    dbt_threads,
+    held_back_reasons,
 )
 from pipelines.defs.dbt.translator import SdcDbtTranslator
 from pipelines.resources import LakeResource
+
+
+def _failed_dbt_checks(instance: dg.DagsterInstance, keys: Iterable[dg.AssetCheckKey]) -> list[dg.AssetCheckKey]:
+    """dbt tests of error severity whose latest evaluation failed (covers runs that select only a part)."""
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(keys))
+    return [
+        k
+        for k, record in latest.items()
+        if record.status is AssetCheckExecutionRecordStatus.FAILED
+        and record.evaluation is not None
+        and record.evaluation.severity is dg.AssetCheckSeverity.ERROR
+    ]
+
+
+def _not_built(instance: dg.DagsterInstance, keys: Iterable[dg.AssetKey]) -> dict[dg.AssetKey, str]:
+    """dbt models whose latest run did not build them: {key: what held them back}."""
+    latest = instance.get_latest_materialization_events(list(keys))
+    out = {}
+    for key, event in latest.items():
+        meta = event.asset_materialization.metadata if event and event.asset_materialization else {}
+        status = meta.get("status")
+        if status is not None and status.value in NOT_BUILT:
+            held = meta.get("held_back_by")
+            out[key] = held.value if held is not None else f"dbt {status.value}"
+    return out
 
 
 def _dbt_part(name: str, select: str) -> dg.AssetsDefinition:
@@ -30,10 +69,107 @@ def _dbt_part(name: str, select: str) -> dg.AssetsDefinition:
         settings = lake.settings()
         # dagster-dbt starts dbt with this process's environment, where the profile finds the lake.
         os.environ.update(dbt_profile_environment(settings))
-        yield from dbt.cli(dbt_build_args(settings.env.value), context=context).stream()
+        # The marts part leaves out what the first part held back (dbt would build it on stale models).
+        upstream = held_back_marts(context.instance, sdc_dbt_upstream.keys) if name == "sdc_dbt_models" else {}
+        excluded = sorted(k.path[-1] for k in context.selected_asset_keys if k in upstream)
+        if excluded:
+            context.log.warning(f"not building {', '.join(excluded)}: an upstream dbt test failed")
+        invocation = dbt.cli(
+            dbt_build_args(settings.env.value, exclude=excluded, threads=dbt_threads(os.cpu_count())),
+            context=context,
+            raise_on_error=False,
+        )
+        built: set[dg.AssetKey] = set()
+        for event in invocation.stream():
+            if isinstance(event, dg.Output):
+                built.add(context.asset_key_for_output(event.output_name))
+            yield event
+        run_results = _run_results(invocation)
+        if not invocation.is_successful() and not any(r["status"] in ("error", "fail") for r in run_results):
+            raise dg.Failure(f"dbt build failed before building anything: {invocation.get_error()}")
+        statuses = {r["unique_id"]: r["status"] for r in run_results}
+        reasons = held_back_reasons(json_manifest(), statuses)
+        for key in sorted(context.selected_asset_keys - built, key=lambda k: k.to_user_string()):
+            unique_id = _unique_id(context, key)
+            status = statuses.get(unique_id, "skipped")
+            held_by = reasons.get(unique_id) or upstream.get(key) or "not selected by dbt"
+            context.log.warning(f"{key.to_user_string()}: dbt {status} ({held_by})")
+            # An explicit "not built" result, so that Dagster runs the steps downstream of the other models.
+            yield dg.Output(
+                None,
+                output_name=context.assets_def.get_output_name_for_asset_key(key),
+                metadata={"status": status, "held_back_by": held_by},
+            )
 
     return _models
 
 
+def _run_results(invocation) -> list[Mapping]:
+    try:
+        return invocation.get_artifact("run_results.json")["results"]
+    except FileNotFoundError:
+        return []
+
+
+def json_manifest() -> Mapping:
+    import json
+
+    return json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+
+
+def _unique_id(context: dg.AssetExecutionContext, key: dg.AssetKey) -> str | None:
+    meta = context.assets_def.specs_by_key[key].metadata
+    value = meta.get("dagster_dbt/unique_id")
+    return value if isinstance(value, str) else getattr(value, "value", None)
+
+
 sdc_dbt_upstream = _dbt_part("sdc_dbt_upstream", UPSTREAM_SELECT)
 sdc_dbt_models = _dbt_part("sdc_dbt_models", MARTS_SELECT)
+DBT_PARTS = (sdc_dbt_upstream, sdc_dbt_models)
+
+
+def upstream_map() -> dict[dg.AssetKey, set[dg.AssetKey]]:
+    """{asset: its direct upstream assets} for the dbt models, the enterprise resolution between the two
+    dbt parts, and the validated datasets they read (dbt lineage mart → staging → source)."""
+    from pipelines.defs.resolution.assets import enterprise_resolution
+
+    deps: dict[dg.AssetKey, set[dg.AssetKey]] = {}
+    for assets_def in (*DBT_PARTS, enterprise_resolution):
+        for key, parents in assets_def.asset_deps.items():
+            deps.setdefault(key, set()).update(parents)
+    return deps
+
+
+def ancestors_and_self(deps: Mapping[dg.AssetKey, set[dg.AssetKey]], key: dg.AssetKey) -> set[dg.AssetKey]:
+    seen = {key}
+    todo = [key]
+    while todo:
+        for parent in deps.get(todo.pop(), ()):
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+def held_back_marts(
+    instance: dg.DagsterInstance, causes_in: Iterable[dg.AssetKey] | None = None
+) -> dict[dg.AssetKey, str]:
+    """dbt assets held back: {key: why}, for every dbt asset on or downstream of a model whose latest
+    error-severity test failed or that dbt could not build (among `causes_in`, default every dbt model),
+    following the whole asset graph (the enterprise resolution included)."""
+    dbt_keys = {k for part in DBT_PARTS for k in part.keys}
+    scope = set(causes_in) if causes_in is not None else dbt_keys
+    checks = [s.key for part in DBT_PARTS for s in part.check_specs if s.asset_key in scope]
+    causes: dict[dg.AssetKey, list[str]] = {}
+    for check in _failed_dbt_checks(instance, checks):
+        causes.setdefault(check.asset_key, []).append(f"dbt test {check.name} failed on {check.asset_key.path[-1]}")
+    for key, why in _not_built(instance, dbt_keys & scope).items():
+        if key not in causes:
+            causes.setdefault(key, []).append(why)
+    deps = upstream_map()
+    held: dict[dg.AssetKey, str] = {}
+    for key in dbt_keys:
+        found = sorted({c for k in ancestors_and_self(deps, key) for c in causes.get(k, [])})
+        if found:
+            held[key] = "; ".join(found)
+    return held

@@ -3,7 +3,9 @@
 import os
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from dagster_dbt import DbtProject
 
@@ -18,12 +20,66 @@ UPSTREAM_SELECT = "staging intermediate history resource_type:seed"
 MARTS_SELECT = "marts"
 
 
-def dbt_build_args(env: str, *, full_refresh: bool = False) -> list[str]:
-    """`dbt build` for the assets Dagster selected (dagster-dbt adds the --select)."""
-    args = ["build", "--target", env]
+def dbt_build_args(env: str, *, exclude: Sequence[str] = (), threads: int = 1, full_refresh: bool = False) -> list[str]:
+    """`dbt build` for the assets Dagster selected (dagster-dbt adds the --select), leaving out `exclude`.
+
+    Unit tests check model logic on fixed inputs: they belong in the test suite, not in every production
+    build (they would also hold back a mart for a reason that is not in its data)."""
+    args = ["build", "--target", env, "--threads", str(threads), "--exclude-resource-type", "unit_test"]
+    if exclude:
+        args += ["--exclude", " ".join(exclude)]
     if full_refresh:
         args.append("--full-refresh")
     return args
+
+
+def dbt_threads(cpus: int | None) -> int:
+    """dbt threads for a machine with `cpus` cores. DuckDB already spreads each model's query over every
+    core, so more threads only overlap small models; a thread per two cores, at most four (one lake
+    catalog takes every commit)."""
+    return max(1, min(4, (cpus or 1) // 2))
+
+
+NOT_BUILT = ("error", "skipped")
+
+
+def _name(unique_id: str) -> str:
+    return unique_id.rsplit(".", 1)[-1]
+
+
+def _failures_of(manifest: Mapping[str, Any], statuses: Mapping[str, str], node: str) -> set[str]:
+    """What failed on one model: its error-severity tests that failed (or errored), or its own build."""
+    found = set()
+    for test in manifest["child_map"].get(node, []):
+        if test.startswith("test.") and statuses.get(test) in ("fail", "error"):
+            found.add(f"dbt test {manifest['nodes'][test]['name']} failed on {_name(node)}")
+    if statuses.get(node) == "error":
+        found.add(f"dbt model {_name(node)} failed")
+    return found
+
+
+def held_back_reasons(manifest: Mapping[str, Any], statuses: Mapping[str, str]) -> dict[str, str]:
+    """{unique_id: why} for every model of a `dbt build` (its run_results statuses) that was not built:
+    its own error, or the failed tests and errored models upstream of it that made dbt skip it."""
+    reasons = {}
+    for uid, status in statuses.items():
+        if uid.startswith("test.") or status not in NOT_BUILT:
+            continue
+        if status == "error":
+            reasons[uid] = f"dbt model {_name(uid)} failed"
+            continue
+        found: set[str] = set()
+        seen: set[str] = set()
+        todo = list(manifest["parent_map"].get(uid, []))
+        while todo:
+            node = todo.pop()
+            if node in seen or node.startswith("test."):
+                continue
+            seen.add(node)
+            found |= _failures_of(manifest, statuses, node)
+            todo += manifest["parent_map"].get(node, [])
+        reasons[uid] = "; ".join(sorted(found)) or "dbt skipped"
+    return reasons
 
 
 def dbt_docs_args(env: str) -> list[str]:

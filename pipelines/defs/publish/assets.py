@@ -1,11 +1,12 @@
-"""Write–audit–publish: once every mart is built and its blocking checks passed, publish them at once;
-then copy the publish for engines that cannot read DuckLake (Parquet for BI tools, Iceberg for Spark/Trino/Flink)."""
+"""Write–audit–publish: once the marts are built, publish every sound one at once — a mart downstream of a
+failed dbt test stays at its last good publish —; then copy the publish for engines that cannot read
+DuckLake (Parquet for BI tools, Iceberg for Spark/Trino/Flink)."""
 
 import json
 
 import dagster as dg
 
-from pipelines.defs.dbt.assets import sdc_dbt_models
+from pipelines.defs.dbt.assets import ancestors_and_self, held_back_marts, sdc_dbt_models, upstream_map
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.resources import LakeResource
 
@@ -16,49 +17,51 @@ def _mart_keys() -> list[dg.AssetKey]:
     return [k for k in sdc_dbt_models.keys if k.path[0] == "marts"]
 
 
-def _blocking_mart_checks() -> list[dg.AssetCheckKey]:
-    return [s.key for s in sdc_dbt_models.check_specs if s.asset_key.path[0] == "marts" and s.blocking]
-
-
-def unaudited_marts(instance: dg.DagsterInstance) -> list[str]:
-    """Blocking mart checks whose latest evaluation did not pass. Dagster already skips this asset when a
-    check fails in the same run; this also covers a run that selects `published/marts` on its own."""
-    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
-
-    keys = _blocking_mart_checks()
-    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
-    return [
-        f"{k.asset_key.to_user_string()}:{k.name}"
-        for k in keys
-        if k not in latest or latest[k].status is not AssetCheckExecutionRecordStatus.SUCCEEDED
-    ]
+def mart_sources(marts: list[dg.AssetKey]) -> dict[str, list[str]]:
+    """{mart: [dataset, ...]}: the validated datasets upstream of each mart (dbt lineage mart → staging →
+    source, and through the enterprise resolution)."""
+    deps = upstream_map()
+    return {
+        mart.path[-1]: sorted(".".join(k.path[1:]) for k in ancestors_and_self(deps, mart) if k.path[0] == "validated")
+        for mart in marts
+    }
 
 
 @dg.asset(
     key=PUBLISHED,
     deps=_mart_keys(),
     group_name="publish",
-    description="Audits the marts (blocking checks passed, every column classified, nothing unmasked in the masked "
-    "view) and makes them visible to readers (sdc sql, dashboards) in one atomic step; applies retention.",
+    description="Audits the marts (every column classified, nothing unmasked in the masked view) and makes them "
+    "visible to readers (sdc sql, dashboards) in one atomic step; a mart downstream of a failed dbt test stays at "
+    "its last good publish; records each mart's freshness per source dataset (data_freshness); applies retention.",
     kinds={"duckdb"},
 )
 def published_marts(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     from warehouse.masking import ManifestClassifier
     from warehouse.publish import PUBLISHED_SCHEMA, expire_publishes, publish
 
-    failed = unaudited_marts(context.instance)
-    if failed:
-        raise dg.Failure(f"not publishing: blocking checks did not pass: {', '.join(failed)}")
+    marts = _mart_keys()
+    # the latest dbt outcome of every mart and its upstream (covers a run that selects only this asset)
+    held = {k.path[-1]: why for k, why in held_back_marts(context.instance).items() if k in marts}
+    for mart, why in sorted(held.items()):
+        context.log.warning(f"holding back {mart} at its last good publish: {why}")
     classifier = ManifestClassifier(json.loads(dbt_project.manifest_path.read_text(encoding="utf-8")))
     settings = lake.settings()
     with lake.connect() as con:
-        entry = publish(con, lambda tables: classifier.plan(PUBLISHED_SCHEMA, tables), run_id=context.run.run_id)
+        entry = publish(
+            con,
+            lambda tables: classifier.plan(PUBLISHED_SCHEMA, tables),
+            run_id=context.run.run_id,
+            held_back=held,
+            sources=mart_sources(marts),
+        )
         expiry = expire_publishes(con, settings.publish_keep)
     return dg.MaterializeResult(
         metadata={
             "publish_id": entry.publish_id,
             "snapshot_id": entry.snapshot_id,
             "marts": ", ".join(entry.marts),
+            "held_back": dg.MetadataValue.json(entry.held_back),
             "row_counts": entry.row_counts,
             "publishes_expired": len(expiry.publishes),
             "snapshots_expired": len(expiry.snapshots),
