@@ -185,6 +185,62 @@ def _print_query(session, query: str) -> None:
         rel.show(max_rows=50, max_width=200)
 
 
+hold_app = typer.Typer(help="Deliveries a circuit breaker held back: list them, release one after review.",
+                       no_args_is_help=True)  # fmt: skip
+app.add_typer(hold_app, name="hold")
+
+
+@hold_app.command("list")
+def hold_list() -> None:
+    """Open holds: one line per load and breaker that tripped, with the file and the reason."""
+    from warehouse.holds import open_holds
+    from warehouse.lake import lake_connection
+
+    with lake_connection(_settings()) as con:
+        holds = open_holds(con)
+    if not holds:
+        typer.echo("no delivery held back")
+    for h in holds:
+        typer.echo(f"{h['load_id']}  {h['dataset']:<30} {h['check_name']:<13} {h['source']}: {h['reason']} "
+                   f"(held {h['held_at']:%Y-%m-%d %H:%M} UTC)")  # fmt: skip
+
+
+@hold_app.command("release")
+def hold_release(
+    load_id: Annotated[str, typer.Argument(help="Load id from `sdc hold list`.")],
+    by: Annotated[str | None, typer.Option(help="Who reviewed it (default: the current user).")] = None,
+) -> None:
+    """Release a held delivery after review: its rows are validated and flow on at the next run."""
+    import getpass
+
+    from warehouse.holds import NoOpenHold, release
+    from warehouse.lake import lake_connection
+
+    with lake_connection(_settings()) as con:
+        try:
+            released = release(con, load_id, by or getpass.getuser())
+        except NoOpenHold as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+    checks = ", ".join(h["check_name"] for h in released)
+    typer.echo(f"released load {load_id} of {released[0]['dataset']} ({released[0]['source']}; held by {checks}): "
+               "its rows flow on at the next run")  # fmt: skip
+
+
+@app.command()
+def status() -> None:
+    """Per source dataset: last delivery and load, rows accepted/quarantined in the last day, held deliveries,
+    rejected files. Non-zero exit when something needs attention."""
+    from warehouse.lake import lake_connection
+    from warehouse.status import lake_status, status_lines
+
+    with lake_connection(_settings()) as con:
+        report = lake_status(con)
+    for line in status_lines(report):
+        typer.echo(line)
+    raise typer.Exit(1 if report.attention else 0)
+
+
 @contracts_app.command("generate")
 def contracts_generate() -> None:
     """Regenerate the files derived from the contracts (GX suites, typed schemas, dbt sources)."""
