@@ -23,6 +23,7 @@ SUBCOMMANDS = {
     "quarantine": ("sdc.quarantine", "Quarantined rows: counts by dataset and reason; replay after a fix."),
     "publish": ("sdc.publish", "Published states of the warehouse: history and retention."),
     "review": ("sdc.review", "Review queue of enterprise resolution: list uncertain pairs, record verdicts."),
+    "hold": ("sdc.hold", "Deliveries a circuit breaker held back: list them, release one after review."),
 }
 
 
@@ -201,6 +202,20 @@ def _print_query(session, query: str) -> None:
         raise typer.Exit(1) from exc
     if rel is not None:
         rel.show(max_rows=50, max_width=200)
+
+
+@app.command()
+def status() -> None:
+    """Per source dataset: last delivery and load, rows accepted/quarantined in the last day, held deliveries,
+    rejected files. Non-zero exit when something needs attention."""
+    from warehouse.lake import lake_connection
+    from warehouse.status import lake_status, status_lines
+
+    with lake_connection(_settings()) as con:
+        report = lake_status(con)
+    for line in status_lines(report):
+        typer.echo(line)
+    raise typer.Exit(1 if report.attention else 0)
 
 
 def main() -> None:  # pragma: no cover

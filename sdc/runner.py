@@ -45,6 +45,8 @@ class RunOutcome:
     materialized: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
+    warned_checks: list[str] = field(default_factory=list)
+    """Failed WARN checks (a held delivery, a stale source): reported, they fail nothing."""
 
 
 def run_assets(settings: Settings, selection: str | None = None, log_level: str = "INFO") -> RunOutcome:
@@ -75,8 +77,11 @@ def run_assets(settings: Settings, selection: str | None = None, log_level: str 
             outcome.failed_steps.append(event.step_key or "?")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
-            if not data.passed and data.severity == dg.AssetCheckSeverity.ERROR:
-                outcome.failed_checks.append(f"{data.asset_key.to_user_string()}:{data.check_name}")
+            if not data.passed:
+                error = data.severity == dg.AssetCheckSeverity.ERROR
+                (outcome.failed_checks if error else outcome.warned_checks).append(
+                    f"{data.asset_key.to_user_string()}:{data.check_name}"
+                )
     outcome.success = outcome.success and not outcome.failed_checks
     return outcome
 

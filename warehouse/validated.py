@@ -5,8 +5,11 @@ written in one lake transaction. Quarantined rows stay in `lake.quarantine.rows`
 (after a contract fix) moves the ones that now pass into the validated table and marks them released, and
 marks rows whose file was replaced by a corrected delivery as superseded - both exactly once.
 
-The circuit-breaker measurements (reject ratio, row count against history, schema drift, freshness,
-reconciliation) are queries here; pipelines/defs/validation.py turns them into blocking asset checks.
+The circuit breakers judge each new raw load (delivery) before its rows flow on: row count against the
+history of comparable loads, schema drift and reject ratio of that load (`judge_loads`). A load that trips is
+held back (warehouse/holds.py): none of its rows, accepted or quarantined, is written until an operator
+releases it. Freshness and reconciliation are measured here too; pipelines/defs/validation.py reports all
+of them as the validated asset's checks.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import duckdb
@@ -23,6 +27,8 @@ import pyarrow as pa
 
 from data_contracts.contract import Contract
 from data_contracts.typed_schema import typed_columns, typed_table_ddl
+from warehouse import holds as delivery_holds
+from warehouse.holds import Hold
 
 VALIDATION_LOG_DDL = """
 CREATE TABLE IF NOT EXISTS lake.meta.validation_log (
@@ -87,15 +93,17 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     con.execute(QUARANTINE_DDL)
     con.execute(REPLAY_LOG_DDL)
     con.execute(typed_table_ddl(contract))
+    delivery_holds.ensure_table(con)
 
 
 def pending_load_ids(con: duckdb.DuckDBPyConnection, contract: Contract) -> list[str]:
-    """Raw loads of this dataset not validated yet, oldest first."""
+    """Raw loads of this dataset not validated yet and not held back, oldest first."""
     rows = con.execute(
         "SELECT load_id FROM lake.meta.load_log WHERE dataset = ? AND rows_loaded > 0 "
         "AND load_id NOT IN (SELECT load_id FROM lake.meta.validation_log WHERE dataset = ?) "
-        "ORDER BY loaded_at",
-        [contract.dataset, contract.dataset],
+        f"AND load_id NOT IN (SELECT load_id FROM lake.meta.delivery_holds WHERE dataset = ? "
+        f"AND {delivery_holds.KEPT_BACK}) ORDER BY loaded_at",
+        [contract.dataset, contract.dataset, contract.dataset],
     ).fetchall()
     return [r[0] for r in rows]
 
@@ -134,8 +142,25 @@ def accepted_table(contract: Contract, accepted: pd.DataFrame) -> pa.Table:
     return _arrow(accepted, [(n, _ARROW_TYPES[t]) for n, t in typed_columns(contract)])
 
 
-def write_outcome(con: duckdb.DuckDBPyConnection, contract: Contract, load_ids: list[str], result) -> BatchOutcome:
+def without_loads(result, load_ids: set[str]):
+    """The validation result minus the rows of these loads (held back: they are written on release)."""
+    if not load_ids:
+        return result
+    accepted = result.accepted[~result.accepted["_load_id"].isin(load_ids)].reset_index(drop=True)
+    quarantined = result.quarantined[~result.quarantined["_load_id"].isin(load_ids)].reset_index(drop=True)
+    drift = {k: v for k, v in result.schema_drift.items() if k not in load_ids}
+    return replace(result, accepted=accepted, quarantined=quarantined,
+                   rows_in=len(accepted) + len(quarantined), schema_drift=drift)  # fmt: skip
+
+
+def write_outcome(
+    con: duckdb.DuckDBPyConnection, contract: Contract, load_ids: list[str], result, holds: Sequence[Hold] = ()
+) -> BatchOutcome:
+    """Accepted rows, quarantined rows and validation-log entries of `load_ids`, and the holds of the loads
+    kept back, in one transaction. `result` must not contain rows of a held load (`without_loads`)."""
     now = datetime.now(UTC)
+    held = {h.load_id for h in holds}
+    load_ids = [i for i in load_ids if i not in held]
     accepted = accepted_table(contract, result.accepted)  # noqa: F841  (referenced by name in SQL)
     q = result.quarantined.copy()
     q["quarantined_at"] = now
@@ -159,6 +184,7 @@ def write_outcome(con: duckdb.DuckDBPyConnection, contract: Contract, load_ids: 
                 [contract.dataset, load_id, contract.version, len(acc) + n_q, len(acc), n_q, n_warned,
                  drift["missing"], drift["unknown"], now],
             )  # fmt: skip
+        delivery_holds.record(con, list(holds), now)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -248,11 +274,92 @@ def quarantine_totals(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, in
     ).fetchall()
 
 
-# -- measurements behind the circuit breakers ---------------------------------------------------------------------
+# -- circuit breakers: each new load judged before its rows flow on ----------------------------------------------
+
+
+def judge_loads(con: duckdb.DuckDBPyConnection, contract: Contract, load_ids: list[str], result) -> list[Hold]:
+    """Holds for the loads of this validation batch that a breaker trips on (one per load and breaker).
+
+    `result` is the batch's validation result (validate_batch). Loads an operator released flow on unjudged.
+    """
+    released = delivery_holds.released_load_ids(con, contract.dataset)
+    judged = [i for i in load_ids if i not in released]
+    if not judged:
+        return []
+    sources = dict(
+        con.execute(
+            "SELECT load_id, source FROM lake.meta.load_log WHERE dataset = ? AND load_id IN (SELECT unnest(?))",
+            [contract.dataset, judged],
+        ).fetchall()
+    )
+    holds = []
+    for load_id in judged:
+        drift = result.schema_drift.get(load_id, {"missing": [], "unknown": []})
+        if drift["missing"] or drift["unknown"]:
+            parts = [f"{k} columns: {', '.join(drift[k])}" for k in ("missing", "unknown") if drift[k]]
+            holds.append(Hold(contract.dataset, load_id, sources[load_id], "schema_drift", "; ".join(parts)))
+        n_q = int((result.quarantined["_load_id"] == load_id).sum()) if len(result.quarantined) else 0
+        n_a = int((result.accepted["_load_id"] == load_id).sum()) if len(result.accepted) else 0
+        if reject_ratio_trips(n_q, n_a + n_q, contract.reject_ratio_threshold):
+            reason = f"{n_q} of {n_a + n_q} rows quarantined (threshold {contract.reject_ratio_threshold:.0%})"
+            holds.append(Hold(contract.dataset, load_id, sources[load_id], "reject_ratio", reason))
+    held_so_far = {h.load_id for h in holds}
+    for o in row_count_outliers(con, contract, judged, held_so_far):
+        reason = (f"{o['rows']} rows where the previous comparable loads had a median of {o['median_of_previous']:g} "
+                  f"(band {o['low']:.0f}–{o['high']:.0f})")  # fmt: skip
+        holds.append(Hold(contract.dataset, o["load_id"], o["source"], "row_count", reason))
+    return sorted(holds, key=lambda h: (judged.index(h.load_id), h.check_name))
+
+
+def reject_ratio_trips(quarantined: int, rows: int, threshold: float) -> bool:
+    """More rows quarantined than the contract's share allows, beyond counting noise (4 standard deviations
+    of a Poisson count): 2 bad rows of an hourly file of 3 are not a broken delivery, 10 of 40 are."""
+    expected = threshold * rows
+    return rows > 0 and quarantined > expected + 4 * math.sqrt(expected)
+
+
+def row_count_outliers(
+    con: duckdb.DuckDBPyConnection, contract: Contract, load_ids: list[str], held: set[str] | frozenset = frozenset()
+) -> list[dict]:
+    """Loads among `load_ids` whose row count is outside the contract's band around the median of the
+    previous loads of the same slot (at least 3 of them; fewer is not a history) and, for small counts,
+    outside counting noise as well (a night hour with 0 alarms where 2 is usual is not an outage).
+
+    Held loads are no history: neither the ones kept back before nor `held` (tripped another breaker now),
+    nor an outlier found here for a later load of the same batch."""
+    band = contract.row_count
+    history = con.execute(
+        "SELECT load_id, source, rows_read FROM lake.meta.load_log WHERE dataset = ? ORDER BY loaded_at, source",
+        [contract.dataset],
+    ).fetchall()
+    excluded = delivery_holds.kept_back_load_ids(con, contract.dataset) | set(held)
+    position = {load_id: i for i, (load_id, _, _) in enumerate(history)}
+    out = []
+    for load_id in sorted(load_ids, key=position.__getitem__):
+        i = position[load_id]
+        slot = band.slot_of(history[i][1])
+        comparable = [rows for lid, source, rows in history[:i]
+                      if rows > 0 and lid not in excluded and band.slot_of(source) == slot]  # fmt: skip
+        previous = comparable[-band.history :]
+        if len(previous) < 3:
+            continue
+        median = statistics.median(previous)
+        noise = 4 * math.sqrt(median)  # Poisson counts: 4 standard deviations
+        low, high = min(band.min_ratio * median, median - noise), max(band.max_ratio * median, median + noise)
+        rows = history[i][2]
+        if not low <= rows <= high:
+            excluded.add(load_id)
+            out.append({"load_id": load_id, "source": history[i][1], "rows": rows, "median_of_previous": median,
+                        "slot": slot, "low": max(low, 0.0), "high": high})  # fmt: skip
+    return out
+
+
+# -- invariants and reports ----------------------------------------------------------------------------------------
 
 
 def reconciliation(con: duckdb.DuckDBPyConnection, contract: Contract) -> dict[str, int]:
-    """Rows received, and where they are now: validated, quarantined (not released), rejected by the reader."""
+    """Rows received, and where they are now: validated, quarantined (not released), rejected by the reader,
+    not validated yet, held back (or superseded while held)."""
     received, loaded, rejected = con.execute(
         "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0) "
         "FROM lake.meta.load_log WHERE dataset = ?",
@@ -264,8 +371,10 @@ def reconciliation(con: duckdb.DuckDBPyConnection, contract: Contract) -> dict[s
     ).fetchone()[0]
     pending = con.execute(
         "SELECT coalesce(sum(rows_loaded), 0) FROM lake.meta.load_log WHERE dataset = ? "
-        "AND load_id NOT IN (SELECT load_id FROM lake.meta.validation_log WHERE dataset = ?)",
-        [contract.dataset, contract.dataset],
+        "AND load_id NOT IN (SELECT load_id FROM lake.meta.validation_log WHERE dataset = ?) "
+        f"AND load_id NOT IN (SELECT load_id FROM lake.meta.delivery_holds WHERE dataset = ? "
+        f"AND {delivery_holds.KEPT_BACK})",
+        [contract.dataset, contract.dataset, contract.dataset],
     ).fetchone()[0]
     return {
         "received": int(received),
@@ -274,67 +383,14 @@ def reconciliation(con: duckdb.DuckDBPyConnection, contract: Contract) -> dict[s
         "quarantined": int(quarantined),
         "reader_rejected": int(rejected),
         "not_yet_validated": int(pending),
+        **delivery_holds.held_rows(con, contract.dataset),
     }
 
 
-def latest_run_loads(con: duckdb.DuckDBPyConnection, contract: Contract) -> pd.DataFrame:
-    """The loads validated by the newest validation run of this dataset (the batch the breakers judge)."""
-    return con.execute(
-        """SELECT v.load_id, v.rows_in, v.missing_columns, v.unknown_columns, l.rows_read, l.loaded_at
-           FROM lake.meta.validation_log v JOIN lake.meta.load_log l USING (dataset, load_id)
-           WHERE v.dataset = ? AND v.validated_at = (SELECT max(validated_at) FROM lake.meta.validation_log
-                                                     WHERE dataset = ?)
-           ORDER BY l.loaded_at""",
-        [contract.dataset, contract.dataset],
-    ).df()
-
-
-def reject_ratio(con: duckdb.DuckDBPyConnection, contract: Contract) -> tuple[int, int]:
-    """(rows in the newest run, of which still quarantined): a replay that releases rows lowers it."""
-    loads = latest_run_loads(con, contract)
-    if loads.empty:
-        return 0, 0
-    quarantined = con.execute(
-        "SELECT count(*) FROM lake.quarantine.rows WHERE dataset = ? AND released_at IS NULL "
-        "AND _load_id IN (SELECT unnest(?))",
-        [contract.dataset, loads["load_id"].tolist()],
-    ).fetchone()[0]
-    return int(loads["rows_in"].sum()), int(quarantined)
-
-
-def row_count_outliers(con: duckdb.DuckDBPyConnection, contract: Contract) -> list[dict]:
-    """Loads of the newest run whose row count is outside the contract's band around the median of the
-    previous loads of the same slot (at least 3 of them; fewer is not a history) and, for small counts,
-    outside counting noise as well (a night hour with 0 alarms where 2 is usual is not an outage)."""
-    band = contract.row_count
-    history = con.execute(
-        "SELECT load_id, source, rows_read FROM lake.meta.load_log WHERE dataset = ? ORDER BY loaded_at, source",
-        [contract.dataset],
-    ).fetchall()
-    position = {load_id: i for i, (load_id, _, _) in enumerate(history)}
-    out = []
-    for load_id in latest_run_loads(con, contract)["load_id"]:
-        i = position[load_id]
-        slot = band.slot_of(history[i][1])
-        comparable = [rows for _, source, rows in history[:i] if rows > 0 and band.slot_of(source) == slot]
-        previous = comparable[-band.history :]
-        if len(previous) < 3:
-            continue
-        median = statistics.median(previous)
-        noise = 4 * math.sqrt(median)  # Poisson counts: 4 standard deviations
-        low, high = min(band.min_ratio * median, median - noise), max(band.max_ratio * median, median + noise)
-        rows = history[i][2]
-        if not low <= rows <= high:
-            out.append({"load_id": load_id, "source": history[i][1], "rows": rows, "median_of_previous": median,
-                        "slot": slot})  # fmt: skip
-    return out
-
-
-def schema_drift(con: duckdb.DuckDBPyConnection, contract: Contract) -> dict[str, list[str]]:
-    loads = latest_run_loads(con, contract)
-    missing = sorted({c for cols in loads["missing_columns"] for c in (cols if cols is not None else [])})
-    unknown = sorted({c for cols in loads["unknown_columns"] for c in (cols if cols is not None else [])})
-    return {"missing": missing, "unknown": unknown}
+def reconciles(n: dict[str, int]) -> bool:
+    """Every row received is in exactly one place."""
+    placed = n["accepted"] + n["quarantined"] + n["not_yet_validated"] + n["held"] + n["superseded_while_held"]
+    return n["received"] == placed + n["reader_rejected"] and n["loaded"] == placed
 
 
 def hours_since_last_delivery(con: duckdb.DuckDBPyConnection, contract: Contract) -> float | None:

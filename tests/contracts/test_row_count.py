@@ -1,5 +1,6 @@
 """The row-count breaker on an hourly feed: each hour is judged against the same hour of earlier days,
-and a small count is judged against counting noise, so quiet nights pass and a real drop still trips."""
+and a small count is judged against counting noise, so quiet nights pass and a real drop still trips.
+A load held back is no history for the loads after it."""
 
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -8,6 +9,7 @@ import duckdb
 import pytest
 
 from data_contracts.contract import load_contract
+from warehouse import holds
 from warehouse.validated import row_count_outliers
 
 START = datetime(2026, 5, 1)
@@ -23,36 +25,34 @@ def lake():
     con.execute("ATTACH ':memory:' AS lake")
     con.execute("CREATE SCHEMA lake.meta")
     con.execute("CREATE TABLE lake.meta.load_log (dataset VARCHAR, load_id VARCHAR, source VARCHAR, "
-                "rows_read BIGINT, loaded_at TIMESTAMP)")  # fmt: skip
-    con.execute("CREATE TABLE lake.meta.validation_log (dataset VARCHAR, load_id VARCHAR, rows_in BIGINT, "
-                "missing_columns VARCHAR[], unknown_columns VARCHAR[], validated_at TIMESTAMP)")  # fmt: skip
+                "rows_read BIGINT, loaded_at TIMESTAMP, superseded_by VARCHAR)")  # fmt: skip
+    holds.ensure_table(con)
     yield con
     con.close()
 
 
-def deliver_hours(con, dataset: str, first: datetime, counts: list[int], validated_at: datetime) -> None:
+def deliver_hours(con, dataset: str, first: datetime, counts: list[int]) -> list[str]:
+    """One load per hour; their load ids (the loads a validation run would judge)."""
+    load_ids = []
     for n, rows in enumerate(counts):
         hour = first + timedelta(hours=n)
-        load_id = f"load-{hour:%Y%m%d%H}"
-        con.execute("INSERT INTO lake.meta.load_log VALUES (?, ?, ?, ?, ?)",
-                    [dataset, load_id, f"construction/alarms_{hour:%Y%m%d%H}.jsonl", rows, hour])  # fmt: skip
-        con.execute("INSERT INTO lake.meta.validation_log VALUES (?, ?, ?, [], [], ?)",
-                    [dataset, load_id, rows, validated_at])  # fmt: skip
+        load_ids.append(f"load-{hour:%Y%m%d%H}")
+        con.execute("INSERT INTO lake.meta.load_log VALUES (?, ?, ?, ?, ?, NULL)",
+                    [dataset, load_ids[-1], f"construction/alarms_{hour:%Y%m%d%H}.jsonl", rows, hour])  # fmt: skip
+    return load_ids
 
 
 def test_hourly_alarms_compare_each_hour_with_the_same_hour_of_earlier_days(lake):
     contract = load_contract("construction.alarm")
     assert contract.row_count.slot_of("construction/alarms_2026050103.jsonl") == "03"
-    deliver_hours(lake, contract.dataset, START, [usual(h % 24) for h in range(72)], START)
-    day4 = START + timedelta(days=3)
+    deliver_hours(lake, contract.dataset, START, [usual(h % 24) for h in range(72)])
     quiet_night = [0 if h < 6 else usual(h) for h in range(24)]  # no alarm at all from 00 to 05: fine
-    deliver_hours(lake, contract.dataset, day4, quiet_night, day4)
-    assert row_count_outliers(lake, contract) == []
+    day4 = deliver_hours(lake, contract.dataset, START + timedelta(days=3), quiet_night)
+    assert row_count_outliers(lake, contract, day4) == []
 
-    day5 = START + timedelta(days=4)
     outage = [1 if h == 10 else usual(h) for h in range(24)]  # one alarm at 10:00 where 24 is usual
-    deliver_hours(lake, contract.dataset, day5, outage, day5)
-    found = row_count_outliers(lake, contract)
+    day5 = deliver_hours(lake, contract.dataset, START + timedelta(days=4), outage)
+    found = row_count_outliers(lake, contract, day5)
     assert [(o["source"], o["rows"], o["median_of_previous"], o["slot"]) for o in found] == [
         ("construction/alarms_2026050510.jsonl", 1, 24, "10")
     ]
@@ -62,5 +62,20 @@ def test_without_slots_the_evening_drop_would_trip_the_breaker(lake):
     """Why the slot exists: against the previous hours, the first night hour looks like an outage."""
     contract = load_contract("construction.alarm")
     contract = replace(contract, row_count=replace(contract.row_count, slot=None))
-    deliver_hours(lake, contract.dataset, START + timedelta(hours=6), [24] * 13 + [0], START)
-    assert [o["rows"] for o in row_count_outliers(lake, contract)] == [0]
+    loads = deliver_hours(lake, contract.dataset, START + timedelta(hours=6), [24] * 13 + [0])
+    assert [o["rows"] for o in row_count_outliers(lake, contract, loads)] == [0]
+
+
+def test_a_held_load_is_no_history(lake):
+    """Tenth-size deliveries in a row: each is held, and none lowers the median the next is judged by."""
+    contract = load_contract("hazchem.waybill")
+    for day, rows in enumerate([2000, 2100, 1950, 2050, 200, 210, 190]):
+        values = [contract.dataset, f"load-{day}", f"hazchem/DZYD_{day}.csv", rows, START + timedelta(days=day)]
+        lake.execute("INSERT INTO lake.meta.load_log VALUES (?, ?, ?, ?, ?, NULL)", values)
+    found = row_count_outliers(lake, contract, ["load-4", "load-5", "load-6"])
+    assert [(o["load_id"], o["median_of_previous"]) for o in found] == [("load-4", 2025), ("load-5", 2025),
+                                                                        ("load-6", 2025)]  # fmt: skip
+    # held in an earlier run (or by another breaker in this one): no history either
+    holds.record(lake, [holds.Hold(contract.dataset, "load-4", "hazchem/DZYD_4.csv", "row_count", "small")], START)
+    assert [o["median_of_previous"] for o in row_count_outliers(lake, contract, ["load-5"])] == [2025]
+    assert [o["median_of_previous"] for o in row_count_outliers(lake, contract, ["load-6"], {"load-5"})] == [2025]
