@@ -23,7 +23,7 @@ DAYS, SCALE, SEED = 3, 1.0, 1
 API_KEYS = {"transport.vehicle": "clid", "transport.alarm": "bjid", "credit.dishonest_entry": "id"}
 MARTS = sorted(p.stem for p in (Path(__file__).parents[1] / "dbt_project" / "models" / "marts").glob("*.sql"))
 
-pytestmark = pytest.mark.xfail(strict=False, reason="needs readers+contracts branches")
+pytestmark = pytest.mark.integration  # runs the pipeline (tests/conftest.py: the two tiers)
 
 
 @pytest.fixture(scope="module")

@@ -92,8 +92,9 @@ def test_a_delivery_hold_shows_in_data_freshness_and_the_held_mart_survives_rete
         # a breaker held the enterprise register's next delivery: its rows never reached the validated layer
         con.execute(HOLDS_DDL)
         con.execute(
-            "INSERT INTO lake.meta.delivery_holds VALUES ('hazchem.enterprise', 'load-hazchem.enterprise-2', "
-            "'hazchem/QYXX_20260503.csv', 'row_count', '12 rows, expected 80 to 8000', now(), NULL, NULL)"
+            "INSERT INTO lake.meta.delivery_holds (dataset, load_id, source, check_name, reason, held_at) "
+            "VALUES ('hazchem.enterprise', 'load-hazchem.enterprise-2', "
+            "'hazchem/QYXX_20260503.csv', 'row_count', '12 rows, expected 80 to 8000', now())"
         )
         third = publish(con, classify_all_public, held_back={"waybills": TEST_FAILED}, sources=SOURCES)
         expiry = expire_publishes(con, keep=1)

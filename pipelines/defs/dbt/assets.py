@@ -89,7 +89,7 @@ def _dbt_part(name: str, select: str) -> dg.AssetsDefinition:
             raise dg.Failure(f"dbt build failed before building anything: {invocation.get_error()}")
         statuses = {r["unique_id"]: r["status"] for r in run_results}
         reasons = held_back_reasons(json_manifest(), statuses)
-        for key in sorted(context.selected_asset_keys - built, key=lambda k: k.to_user_string()):
+        for key in _topological(context.assets_def.asset_deps, context.selected_asset_keys - built):
             unique_id = _unique_id(context, key)
             status = statuses.get(unique_id, "skipped")
             held_by = reasons.get(unique_id) or upstream.get(key) or "not selected by dbt"
@@ -102,6 +102,24 @@ def _dbt_part(name: str, select: str) -> dg.AssetsDefinition:
             )
 
     return _models
+
+
+def _topological(deps: Mapping[dg.AssetKey, set[dg.AssetKey]], keys: set[dg.AssetKey]) -> list[dg.AssetKey]:
+    """`keys` with each after its upstream among them: Dagster refuses a multi-asset's outputs otherwise."""
+    ordered: list[dg.AssetKey] = []
+    placed: set[dg.AssetKey] = set()
+
+    def place(key: dg.AssetKey) -> None:
+        if key in placed:
+            return
+        placed.add(key)
+        for parent in sorted(deps.get(key, ()) & keys, key=lambda k: k.to_user_string()):
+            place(parent)
+        ordered.append(key)
+
+    for key in sorted(keys, key=lambda k: k.to_user_string()):
+        place(key)
+    return ordered
 
 
 def _run_results(invocation) -> list[Mapping]:
