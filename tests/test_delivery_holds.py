@@ -16,11 +16,11 @@ from sdc.config import Settings, load_settings
 from sdc.demo import simulated_apis
 from sdc.runner import RunOutcome, run_assets
 from simulator import simulate
-
-pytestmark = pytest.mark.integration  # runs the pipeline (tests/conftest.py: the two tiers)
 from warehouse import validated as layer
 from warehouse.holds import open_holds
 from warehouse.lake import lake_connection
+
+pytestmark = pytest.mark.integration  # runs the pipeline (tests/conftest.py: the two tiers)
 
 WAYBILLS = "validated/hazchem/waybill"
 

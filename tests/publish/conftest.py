@@ -1,50 +1,13 @@
-"""Shared set-up of the publishing tests: workspaces driven through the real `sdc` CLI in subprocesses,
-simulated deliveries, and a throw-away PostgreSQL server for the multi-user catalog."""
+"""Fixtures of the publishing tests: a throw-away PostgreSQL server for the multi-user catalog (the workspace
+helpers are in workspace.py)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
-from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from postgres_server import PostgresServer, PostgresUnavailable
-
-SDC = str(Path(sys.executable).with_name("sdc"))
-
-
-def sdc_env(home: Path, catalog: str | None = None, **extra: str) -> dict[str, str]:
-    """Environment of an `sdc` subprocess on workspace `home` (SQLite catalog unless `catalog`)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SDC_", "DAGSTER_"))}
-    env.update({"SDC_HOME": str(home), "SDC_ENV": "ci", "DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false"})
-    env["SDC_LANDING_QUIET_SECONDS"] = "0"  # deliveries are copied in whole before each run
-    if catalog:
-        env["SDC_LAKE_CATALOG"] = catalog
-    env.update(extra)
-    return env
-
-
-def run_sdc(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run([SDC, *args], env=env, capture_output=True, text=True, timeout=900)
-    if check and done.returncode != 0:
-        raise AssertionError(f"sdc {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return done
-
-
-def deliver(home: Path, day: date, scale: float, seed: int = 11) -> None:
-    """One day of simulated departmental deliveries into the workspace's landing zone."""
-    from simulator import simulate
-
-    stage = home.parent / f"stage-{day:%Y%m%d}-{scale}"
-    simulate(stage / "landing", stage / "world", days=1, scale=scale, seed=seed, start=day)
-    shutil.copytree(stage / "landing", home / "landing", dirs_exist_ok=True)
-
-
-def days_ago(n: int) -> date:
-    return date.today() - timedelta(days=n)
 
 
 @pytest.fixture(scope="session")

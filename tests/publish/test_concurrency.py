@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SDC, days_ago, deliver, run_sdc, sdc_env
 from reader_loop import read_state
+from workspace import SDC, days_ago, deliver, run_sdc, sdc_env
 
 from sdc.config import load_settings
 from warehouse.publish import publish_history

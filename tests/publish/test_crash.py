@@ -7,8 +7,8 @@ import subprocess
 import time
 
 import pytest
-from conftest import SDC, days_ago, deliver, run_sdc, sdc_env
 from reader_loop import read_state
+from workspace import SDC, days_ago, deliver, run_sdc, sdc_env
 
 from sdc.config import load_settings
 from warehouse.publish import publish_history

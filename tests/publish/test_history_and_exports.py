@@ -7,9 +7,9 @@ from datetime import UTC, datetime, time, timedelta
 
 import duckdb
 import pytest
-from conftest import days_ago, deliver, run_sdc, sdc_env
 from reader_loop import read_state
 from typer.testing import CliRunner
+from workspace import days_ago, deliver, run_sdc, sdc_env
 
 from sdc.cli import app
 from sdc.config import load_settings

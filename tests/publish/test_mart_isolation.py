@@ -6,9 +6,9 @@ while the marts downstream of stg_construction__alarms stay exactly as publish 1
 import json
 
 import pytest
-from conftest import days_ago, deliver, run_sdc, sdc_env
 from reader_loop import read_state
 from typer.testing import CliRunner
+from workspace import days_ago, deliver, run_sdc, sdc_env
 
 from pipelines.defs.dbt.project import dbt_project
 from sdc.cli import app

@@ -56,7 +56,14 @@ def test_spec_truth_follows_the_severity_policy(spec):
             assert set(reasons) == errors
         assert set(warnings) == warns
     error_rules = {q.rule for q in QUIRKS.values() if q.outcome == QUARANTINE}
-    assert error_rules == {"required_missing", "key_format", "reg_code_format", "id_number_check", "cas_check", "date_format"}
+    assert error_rules == {
+        "required_missing",
+        "key_format",
+        "reg_code_format",
+        "id_number_check",
+        "cas_check",
+        "date_format",
+    }
     # the policy's examples
     assert QUIRKS["plate_no_province"].outcome == WARN and QUIRKS["uscc_numeric_lost"].outcome == WARN
     assert QUIRKS["equipment_code_blank"].outcome == "accept" and QUIRKS["uscc_garbage"].outcome == WARN
