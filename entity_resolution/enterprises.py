@@ -117,7 +117,8 @@ def resolve(
     clusters = ConstrainedClusters(
         pid,
         usccs={p: u for p, u in zip(pid, profiles["uscc"], strict=True) if isinstance(u, str)},
-        branch=dict(zip(pid, profiles["is_branch"].astype(bool), strict=True)),
+        # a profile without a name has no branch flag: it may join a branch or a head office
+        branch={p: bool(b) for p, b in zip(pid, profiles["is_branch"], strict=True) if pd.notna(b)},
     )
     rule_of: dict[str, str] = {}
     probability_of: dict[str, float] = {}

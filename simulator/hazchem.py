@@ -479,7 +479,9 @@ def _dzyd_row(
         arrive_s,
         upd_s,
     ]
-    blank_fields(dr, x, row, [15, 17, 19], [1, 6], q, "")
+    # a damaged CAS is never then blanked: the truth's cas_check must be visible in the delivered row
+    optional = [17, 19] if "cas_bad_check" in q else [15, 17, 19]
+    blank_fields(dr, x, row, optional, [1, 6], q, "")
     return row, q, ments
 
 

@@ -41,7 +41,9 @@ select
     management_ends_on,
     status,
     removed_on,
-    listed_on as listed_from,
+    -- a 列入日期 that could not be read (kept NULL, flagged): on the list at least since system E first showed it
+    coalesce(listed_on, cast(min(updated_at) over (partition by entry_id) as date)) as listed_from,
+    listed_on is null as listed_from_inferred,
     case when status = '已移出' then coalesce(removed_on, cast(updated_at as date)) else management_ends_on end
         as listed_until,
     updated_at as valid_from,

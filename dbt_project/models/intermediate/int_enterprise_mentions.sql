@@ -67,7 +67,7 @@ select
     case when sdc_identifier_kind(identifier) = 'reg_no15' then identifier end as reg_no15,
     sdc_name_key(name) as name_key,
     sdc_name_core(name) as name_core,
-    coalesce(sdc_is_branch_name(name), false) as is_branch,
+    case when name is not null then sdc_is_branch_name(name) end as is_branch,  -- no name: unknown, constrains no merge
     town,
     address,
     principal_name,

@@ -1,14 +1,26 @@
 -- Which physical machine each equipment mention is about (domain_dictionary §8.3, INTERFACES "How the
 -- five connect"):
---   registry (D): 设备代码 is life-long, so a re-registered device listed twice is one machine;
+--   registry (D): 设备代码 is life-long, so a re-registered device listed twice is one machine (a row
+--   without one: the code of the installation with its 使用登记证编号, else its own 注册代码);
 --   an inspection report: its 注册代码 -> the ledger row;
 --   a construction device (C): its 设备代码, else its 使用登记证编号 found in the registry, else any other
 --   installation of the same manufacturer + 出厂编号 (a crane moving between projects) that has one,
 --   else manufacturer + 出厂编号 itself;
 --   a construction alarm: its deviceSn -> the installation.
-with registry as (
-    select reg_code, use_cert_no, 'EC:' || coalesce(equipment_code, reg_code) as machine_key
-    from {{ ref('stg_special_equipment__equipment') }}
+-- A ledger row without its 设备代码 (older equipment, or a value lost in a numeric cell) takes the one a
+-- construction installation with the same 使用登记证编号 reports, when that is unambiguous.
+with codes_by_use_cert as (
+    select use_cert_no, min(equipment_code) as equipment_code
+    from {{ ref('int_equipment_mentions') }}
+    where dataset = 'construction.device' and use_cert_no is not null and equipment_code is not null
+    group by use_cert_no
+    having count(distinct equipment_code) = 1
+),
+
+registry as (
+    select e.reg_code, e.use_cert_no, 'EC:' || coalesce(e.equipment_code, c.equipment_code, e.reg_code) as machine_key
+    from {{ ref('stg_special_equipment__equipment') }} as e
+    left join codes_by_use_cert as c using (use_cert_no)
 ),
 
 by_use_cert as (

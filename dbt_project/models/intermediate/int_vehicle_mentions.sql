@@ -16,10 +16,12 @@ with mentions as (
     select 'transport', 'transport.vehicle', vehicle_id, 'vehicle', plate, plate_colour, updated_at,
         source_file, source_record_number
     from {{ ref('stg_transport__vehicles') }}
+    where plate is not null  -- a damaged plate is kept in staging, flagged; it names no vehicle
     union all
     select 'transport', 'transport.alarm', alarm_id, 'vehicle', plate, plate_colour, updated_at,
         source_file, source_record_number
     from {{ ref('stg_transport__alarms') }}
+    where plate is not null
 ),
 
 platform_colour as (

@@ -60,7 +60,8 @@ unregistered_vehicle as (
         w.departed_at as occurred_at,
         '运单 ' || w.waybill_no || ' 的' || case v.role when 'tractor' then '牵引车 ' else '挂车 ' end || v.plate
             || case when any_value(p.platform_vehicle_id) is null then ' 未在两客一危平台登记'
-                    else ' 在平台状态为 ' || any_value(p.status) || '/' || any_value(p.business_type) end as description,
+                    else ' 在平台状态为 ' || coalesce(any_value(p.status), '未知') || '/' || coalesce(any_value(p.business_type), '未知') end
+            as description,
         list_concat(
             [{'dataset': 'hazchem.waybill', 'record_id': w.waybill_no, 'role': v.role}],
             coalesce(list(distinct {'dataset': 'transport.vehicle', 'record_id': p.platform_vehicle_id, 'role': 'vehicle'})
@@ -83,7 +84,7 @@ alarm_on_trip as (
         'vehicle' as entity_type,
         a.vehicle_id as entity_id,
         s.started_at as occurred_at,
-        '运单 ' || w.waybill_no || ' 运输途中 ' || s.plate || ' 发生' || s.alarm_name as description,
+        '运单 ' || w.waybill_no || ' 运输途中 ' || s.plate || ' 发生' || coalesce(s.alarm_name, '报警（类型未知）') as description,
         [{'dataset': 'transport.alarm', 'record_id': s.alarm_id, 'role': 'vehicle'},
          {'dataset': 'hazchem.waybill', 'record_id': w.waybill_no, 'role': 'tractor'}] as evidence
     from {{ ref('stg_transport__alarms') }} as s
@@ -109,9 +110,10 @@ crane_alarm as (
         'equipment' as entity_type,
         q.equipment_id as entity_id,
         min(a.occurred_at) as occurred_at,
-        '项目 ' || d.project_code || ' 的' || any_value(d.self_no) || ' 报警 ' || count(*) || ' 次，'
+        '项目 ' || coalesce(d.project_code, '（未知）') || ' 的' || coalesce(any_value(d.self_no), d.device_sn) || ' 报警 ' || count(*) || ' 次，'
             || case when any_value(r.e.status) <> '在用' then '登记状态为' || any_value(r.e.status)
-                    else '定期检验已于 ' || any_value(r.e.next_inspection_date) || ' 到期' end as description,
+                    else '定期检验已于 ' || coalesce(cast(any_value(r.e.next_inspection_date) as varchar), '（日期未知）') || ' 到期' end
+            as description,
         list_concat(
             [{'dataset': 'special_equipment.equipment', 'record_id': any_value(r.e.reg_code), 'role': 'equipment'},
              {'dataset': 'construction.device', 'record_id': d.device_sn, 'role': 'device'}],

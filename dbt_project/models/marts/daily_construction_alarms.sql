@@ -1,6 +1,7 @@
 -- 塔吊/升降机报警日统计 (dashboards): construction-site alarms by Beijing day, project town and alarm.
 select
-    cast(a.occurred_at as date) || '|' || coalesce(p.town, '?') || '|' || a.alarm_code as daily_construction_alarm_id,
+    cast(a.occurred_at as date) || '|' || coalesce(p.town, '?') || '|' || coalesce(a.alarm_code, '?')
+        as daily_construction_alarm_id,
     cast(a.occurred_at as date) as alarm_date,
     p.town,
     a.alarm_code,

@@ -1,6 +1,7 @@
 -- 危货运单日统计 (dashboards): waybills by Beijing day of departure and status.
 select
-    cast(departed_at as date) || '|' || status as daily_waybill_id,
+    -- a departure time or status that could not be read is a group of its own ('?')
+    coalesce(cast(cast(departed_at as date) as varchar), '?') || '|' || coalesce(status, '?') as daily_waybill_id,
     cast(departed_at as date) as departure_date,
     status,
     count(*) as waybills,
