@@ -11,11 +11,13 @@ one use unit, a `合计：N台` line and `填表人：…` / `注：…` footers
   from the workbook: Excel stores the value in the top-left cell only);
 - drops layout rows: blank rows (a row whose only values come from a merge above is blank too),
   合计/小计/总计 rows and lines made only of `label：value` cells;
-- writes every number without `.0` or exponent: an identifier typed as a numeric cell (注册代码,
-  设备代码, 统一社会信用代码, a phone or ID number) keeps exactly the digits the cell holds, even where
-  Excel already lost precision (`3.20585198503071E+17` -> `320585198503071000`); the contracts judge
-  those digits. No list of ID-like columns is needed: an integral number as digits is right for
-  every column;
+- writes every number of up to 15 digits without `.0` or exponent: an identifier typed as a numeric
+  cell (a short 注册号, a phone number) keeps exactly its digits. A numeric cell of 16 digits or more
+  cannot hold an identifier exactly (Excel keeps 15 significant digits: dictionary §9, the 18-digit
+  设备代码 / 统一社会信用代码 / ID number typed as a number), so it is written as Excel shows it
+  (`3.20585198503071E+17`), never as digits that would pass for a real code (`320585198503071000`
+  is a well-formed 设备代码): every identifier rule then sees the damage. No list of ID-like columns
+  is needed: the rule is right for every column;
 - turns date cells, text dates (`2026.3.5`, `2026年3月5日`) and Excel serials into ISO text in the
   feed's date columns (serials counted from the workbook's own epoch, 1900 or 1904);
 - rejects, with a reason and before inflating anything, a workbook beyond its feed's shape limits
@@ -108,6 +110,9 @@ class _Merge:
     max_col: int
     max_row: int
 
+
+# A numeric cell from here on has lost digits: Excel (and a double) keeps 15 significant digits.
+PRECISION_LOST_FROM = 1e15
 
 def read_sheet(data: bytes, layout: SheetLayout) -> ParsedFile:
     archive = _open_archive(data, layout.limits)
@@ -283,6 +288,8 @@ def _text(value: object) -> str | None:
     if isinstance(value, time):
         return value.isoformat()
     if isinstance(value, float):
+        if value.is_integer() and abs(value) >= PRECISION_LOST_FROM:
+            return f"{value:.15G}"  # Excel's 15 digits and exponent: the digits after them are gone
         if value.is_integer():
             # repr is the shortest text that reads back as this float: the digits the cell holds,
             # never the binary expansion (`320585198503071232`) a plain int() would print

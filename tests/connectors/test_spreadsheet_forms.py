@@ -44,8 +44,8 @@ def id_cell(draw, text: str) -> tuple[object, str]:
     (openpyxl itself writes a long int as a float; an exact long integer cell is in test_spreadsheet_limits)."""
     if draw(st.booleans()):
         return text, text
-    kept = text[:15] + "0" * (len(text) - 15)
-    return float(kept), kept
+    kept = float(text[:15] + "0" * (len(text) - 15))
+    return kept, (f"{kept:.15G}" if len(text) > 15 else str(int(kept)))
 
 
 @st.composite

@@ -109,8 +109,9 @@ def reads_or_rejects(data: bytes) -> ParsedFile | RejectedFile:
     return parsed
 
 
-def test_long_integer_cells_keep_every_digit_no_exponent():
-    """Another tool's numeric cell (`<v>` with all 20 digits) and Excel's rounded one (`E+19`)."""
+def test_long_integer_cells_keep_every_digit_and_a_rounded_one_shows_its_damage():
+    """Another tool's numeric cell (`<v>` with all 20 digits) is exact; Excel's rounded one (`E+19`) is written as
+    Excel shows it, never as digits that would pass for a real code."""
     cells = (
         '<row r="2"><c r="A2" t="inlineStr"><is><t>JY1</t></is></c><c r="B2"><v>31103205852023010001</v></c></row>'
         '<row r="3"><c r="A3" t="inlineStr"><is><t>JY2</t></is></c><c r="B3"><v>3.11032058520230E+19</v></c>'
@@ -119,7 +120,7 @@ def test_long_integer_cells_keep_every_digit_no_exponent():
     parsed = INSPECTION.read(zipped(parts(sheet(header_row() + cells))))
     first, second = (r.values for r in parsed.records)
     assert first["注册代码"] == "31103205852023010001"
-    assert second["注册代码"] == "31103205852023000000"  # what Excel kept, not 31103205852022999040
+    assert second["注册代码"] == "3.1103205852023E+19"  # what Excel kept, not 31103205852023000000 nor …22999040
     assert second["检验机构"] == "320585198503071233"
 
 
