@@ -114,6 +114,7 @@ class _Merge:
 # A numeric cell from here on has lost digits: Excel (and a double) keeps 15 significant digits.
 PRECISION_LOST_FROM = 1e15
 
+
 def read_sheet(data: bytes, layout: SheetLayout) -> ParsedFile:
     archive = _open_archive(data, layout.limits)
     try:

@@ -109,7 +109,7 @@ _Q = [
     # --- variants drawn only by the spec profile (INTERFACES.md and dictionary §2.5.5 / §9) -------
     Quirk("uscc_spaces", "mention", ACCEPT, None, "USCC typed with spaces between groups"),
     Quirk("uscc_numeric_exact", "mention", ACCEPT, None, "D: all-digit code of <= 15 digits as a numeric cell"),
-    Quirk("uscc_numeric_lost", "mention", WARN, "uscc_format", "D: USCC of > 15 digits as a numeric cell (digits lost)"),
+    Quirk("uscc_numeric_lost", "mention", WARN, "uscc_format", "D: USCC of > 15 digits as a numeric cell (lost)"),
     Quirk("plate_hyphen", "mention", ACCEPT, None, "苏E-6B123"),
     Quirk("plate_katakana_dot", "mention", ACCEPT, None, "苏E・6B123 (U+30FB)"),
     Quirk("plate_period", "mention", ACCEPT, None, "苏E.6B123"),
