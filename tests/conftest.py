@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 import pytest
+from workspace_env import point_at
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -11,14 +12,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh SDC_HOME for one test; everything else from the defaults."""
     home = tmp_path / "sdc_home"
-    monkeypatch.setenv("SDC_HOME", str(home))
-    monkeypatch.delenv("SDC_LANDING_DIR", raising=False)
-    monkeypatch.delenv("SDC_LAKE_CATALOG", raising=False)
-    monkeypatch.setenv("SDC_ENV", "ci")
-    # Simulated deliveries are complete when written: no need to wait out system C's quiet period.
-    monkeypatch.setenv("SDC_LANDING_QUIET_SECONDS", "0")
-    for name in ("SDC_TRANSPORT_API_URL", "SDC_TRANSPORT_API_TOKEN", "SDC_CREDIT_API_URL", "SDC_CREDIT_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
+    point_at(monkeypatch, home)
     return home
 
 

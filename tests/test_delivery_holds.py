@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from typer.testing import CliRunner
+from workspace_env import point_at
 
 from data_contracts.contract import load_contract
 from sdc.cli import app
@@ -49,12 +50,7 @@ def _unvalidated_loads(settings: Settings) -> list[tuple[str, str]]:
 def workspace(tmp_path_factory) -> Workspace:
     home = tmp_path_factory.mktemp("holds") / "sdc_home"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SDC_HOME", str(home))
-        mp.setenv("SDC_ENV", "ci")
-        mp.setenv("SDC_LANDING_QUIET_SECONDS", "0")
-        for name in ("SDC_LANDING_DIR", "SDC_LAKE_CATALOG", "SDC_TRANSPORT_API_URL", "SDC_TRANSPORT_API_TOKEN",
-                     "SDC_CREDIT_API_URL", "SDC_CREDIT_API_KEY"):  # fmt: skip
-            mp.delenv(name, raising=False)
+        point_at(mp, home)
         settings = load_settings()
         start = date.today() - timedelta(days=4)
         world = home.parent / "world"

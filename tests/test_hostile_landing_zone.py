@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+from workspace_env import point_at
 
 from sdc.cli import app
 from sdc.config import Settings, load_settings
@@ -110,12 +111,7 @@ def workspace(tmp_path_factory) -> Workspace:
     outside.parent.mkdir()
     outside.write_text(f"root:x:0:0:{SECRET}:/root:/bin/bash\n" * 22, encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SDC_HOME", str(home))
-        mp.setenv("SDC_ENV", "ci")
-        mp.setenv("SDC_LANDING_QUIET_SECONDS", "0")
-        for name in ("SDC_LANDING_DIR", "SDC_LAKE_CATALOG", "SDC_TRANSPORT_API_URL", "SDC_TRANSPORT_API_TOKEN",
-                     "SDC_CREDIT_API_URL", "SDC_CREDIT_API_KEY"):  # fmt: skip
-            mp.delenv(name, raising=False)
+        point_at(mp, home)
         settings = load_settings()
         start = date.today() - timedelta(days=5)
         world = root / "world"

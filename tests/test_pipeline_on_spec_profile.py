@@ -10,12 +10,12 @@ About 5 minutes on 2 cores (one full pipeline run).
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from workspace_env import build, point_at
 
 from simulator import DATASETS
 
@@ -28,25 +28,9 @@ pytestmark = pytest.mark.integration  # runs the pipeline (tests/conftest.py: th
 
 @pytest.fixture(scope="module")
 def spec_workspace(tmp_path_factory: pytest.TempPathFactory):
-    from simulator import simulate
-
     home = tmp_path_factory.mktemp("spec_ws") / "sdc_home"
     world = home.parent / "world"
-    saved = dict(os.environ)
-    os.environ.update(SDC_HOME=str(home), SDC_ENV="ci", SDC_LANDING_QUIET_SECONDS="0")
-    for var in ("SDC_LANDING_DIR", "SDC_LAKE_CATALOG", "SDC_LAKE_DATA_PATH"):
-        os.environ.pop(var, None)
-    try:
-        from sdc.config import load_settings
-        from sdc.demo import simulated_apis
-        from sdc.runner import run_assets
-
-        simulate(load_settings().landing_dir, world, days=DAYS, scale=SCALE, seed=SEED, profile="spec")
-        with simulated_apis(load_settings(), world, faults=False) as settings:
-            outcome = run_assets(settings, log_level="WARNING")
-    finally:  # other tests must not see this workspace or the (stopped) API server
-        os.environ.clear()
-        os.environ.update(saved)
+    outcome = build(home, world, days=DAYS, scale=SCALE, seed=SEED, profile="spec")
     yield home, world, outcome
 
 
@@ -56,10 +40,7 @@ def lake(spec_workspace, monkeypatch: pytest.MonkeyPatch):
     from warehouse.lake import lake_connection
 
     home, _, _ = spec_workspace
-    monkeypatch.setenv("SDC_HOME", str(home))
-    monkeypatch.setenv("SDC_ENV", "ci")
-    for var in ("SDC_LANDING_DIR", "SDC_LAKE_CATALOG", "SDC_LAKE_DATA_PATH"):
-        monkeypatch.delenv(var, raising=False)
+    point_at(monkeypatch, home)
     with lake_connection(load_settings(), read_only=True) as con:
         yield con
 
