@@ -112,7 +112,7 @@ crane_alarm as (
         min(a.occurred_at) as occurred_at,
         '项目 ' || coalesce(d.project_code, '（未知）') || ' 的' || coalesce(any_value(d.self_no), d.device_sn) || ' 报警 ' || count(*) || ' 次，'
             || case when any_value(r.e.status) <> '在用' then '登记状态为' || any_value(r.e.status)
-                    else '定期检验已于 ' || coalesce(cast(any_value(r.e.next_inspection_date) as varchar), '（日期未知）') || ' 到期' end
+                    else '定期检验已于 ' || cast(any_value(r.e.inspection_due_on) as varchar) || ' 到期' end
             as description,
         list_concat(
             [{'dataset': 'special_equipment.equipment', 'record_id': any_value(r.e.reg_code), 'role': 'equipment'},
@@ -123,7 +123,7 @@ crane_alarm as (
     join {{ ref('stg_construction__devices') }} as d using (device_sn)
     join {{ ref('equipment_xref') }} as q on q.dataset = 'construction.device' and q.record_id = d.device_sn
     join registry_current as r using (equipment_id)
-    where r.e.status <> '在用' or r.e.next_inspection_date < cast(a.occurred_at as date)
+    where r.e.status <> '在用' or r.e.inspection_due_on < cast(a.occurred_at as date)
     group by q.equipment_id, d.project_code, d.device_sn
 ),
 

@@ -38,7 +38,7 @@ projects as (
 equipment as (
     select x.enterprise_id,
         count(distinct q.equipment_id) as equipment_used,
-        count(distinct q.equipment_id) filter (where s.next_inspection_date < current_date) as equipment_overdue
+        count(distinct q.equipment_id) filter (where s.status = '在用' and s.inspection_due_on < current_date) as equipment_overdue
     from xref as x
     join {{ ref('stg_special_equipment__equipment') }} as s on x.dataset = 'special_equipment.equipment' and s.reg_code = x.record_id
     join {{ ref('equipment_xref') }} as q on q.dataset = 'special_equipment.equipment' and q.record_id = s.reg_code

@@ -13,7 +13,7 @@ select
     e.equipment_kind,
     count(*) as equipment,
     count(*) filter (where e.status = '在用') as in_use,
-    count(*) filter (where e.status = '在用' and e.next_inspection_date < current_date) as overdue,
-    count(*) filter (where e.status = '在用' and e.next_inspection_date between current_date and current_date + 30) as due_in_30_days
+    count(*) filter (where e.status = '在用' and e.inspection_due_on < current_date) as overdue,
+    count(*) filter (where e.status = '在用' and e.inspection_due_on between current_date and current_date + 30) as due_in_30_days
 from current_registration
 group by all

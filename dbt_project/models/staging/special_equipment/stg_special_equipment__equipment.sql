@@ -14,6 +14,10 @@ select
     last_inspection_date,
     inspection_conclusion,
     next_inspection_date,
+    -- the due date to judge "overdue" by: not one earlier than the row's own last inspection (flagged
+    -- end_before_start and kept as delivered; one of the two dates is wrong, so the due date is unknown)
+    case when not list_contains(_warnings, 'end_before_start:next_inspection_date') then next_inspection_date end
+        as inspection_due_on,
     status,
     equipment_kind in ('4000') as is_lifting_machinery,
     {{ lineage_columns() }}
