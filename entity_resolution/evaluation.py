@@ -81,3 +81,38 @@ def branches_merged_with_head_office(con: duckdb.DuckDBPyConnection, truth_dir: 
     for resolved, true_id, _, _ in rows:
         members.setdefault(resolved, set()).add(true_id)
     return sum(1 for ids in members.values() for e in ids if e in head_of and head_of[e] in ids)
+
+
+# Equipment mention columns that name a machine (dictionary §8.3): two mentions sharing one are linkable.
+EQUIPMENT_LINKS = ("equipment_code", "reg_code", "use_cert_no", "device_sn", "manufacturer_key || '|' || factory_no")
+
+
+def equipment_link_ceiling(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> PairwiseScore:
+    """The best any resolution can do from what was delivered: mentions joined whenever they share any
+    identifier of EQUIPMENT_LINKS (transitively). A machine whose every link a department left blank, or
+    whose code lost its digits in a numeric cell, cannot be joined, and this score says how much that is."""
+    columns = ", ".join(f"{c} AS k{i}" for i, c in enumerate(EQUIPMENT_LINKS))
+    mentions = con.execute(
+        f"SELECT dataset, record_id, role, {columns} FROM lake.intermediate.int_equipment_mentions"
+    ).fetchall()
+    parent: dict = {}
+
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for dataset, record_id, role, *keys in mentions:
+        mention = (dataset, record_id, role)
+        find(mention)
+        for i, key in enumerate(keys):
+            if key is not None:
+                parent[find(mention)] = find((i, key))
+    truth = con.execute(
+        f"""SELECT dataset, record_key, role, any_value(entity_id) FROM read_parquet('{truth_dir / "mentions.parquet"}')
+            WHERE entity_type = 'equipment' GROUP BY ALL HAVING count(DISTINCT entity_id) = 1"""
+    ).fetchall()
+    seen = {(d, r, role) for d, r, role, *_ in mentions}
+    return pairwise((find((d, k, r)), e) for d, k, r, e in truth if (d, k, r) in seen)
