@@ -189,10 +189,17 @@ class Leak:
         return f"{self.table}.{self.column}: unmasked {self.kind} ({shown})"
 
 
+FRACTIONAL_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL")
+
+
 def find_leaks(con: duckdb.DuckDBPyConnection, table: str, relation_sql: str, columns: Iterable[str]) -> list[Leak]:
     """Unmasked ID numbers (valid check character) and phone numbers in any column of `relation_sql`."""
     leaks: list[Leak] = []
+    described = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ({relation_sql}))")
+    types = dict(described.fetchall())
     for column in columns:
+        if types.get(column, "").startswith(FRACTIONAL_TYPES):
+            continue  # a tonnage summed to 19,990,000,000.97 is no phone number: identifiers never have a fraction
         quoted = '"' + column.replace('"', '""') + '"'
         text = f"CAST({quoted} AS VARCHAR)"
         ids, phones = con.execute(

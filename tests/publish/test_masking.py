@@ -172,3 +172,11 @@ def test_masked_gate_allows_selects_over_the_views(query):
 def test_masked_gate_refuses_writes_and_any_way_around_the_views(query):
     with pytest.raises(QueryNotAllowed):
         check_masked_query(duckdb.connect(), query, {"marts_a", "marts_b"})
+
+
+def test_a_fractional_number_is_never_read_as_a_phone_number_but_an_integer_one_is():
+    # a week's tonnage summed (found on a 7-day load: daily_waybills.quantity_t) and a phone kept as a number
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT 19990000000.97::DOUBLE AS quantity_t, 13812345678::BIGINT AS phone")
+    found = {(x.column, x.kind) for x in find_leaks(con, "t", "SELECT * FROM t", ["quantity_t", "phone"])}
+    assert found == {("phone", "phone")}
