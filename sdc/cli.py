@@ -71,6 +71,8 @@ def _print_run(outcome) -> None:
         typer.echo(f"  failed step: {step}", err=True)
     for check in outcome.failed_checks:
         typer.echo(f"  failed check: {check}", err=True)
+    for check in outcome.warned_checks:  # fail nothing, but someone must look: `sdc status` says which file
+        typer.echo(f"  warning: {check} (a delivery held back or a late source: see `sdc status`)", err=True)
 
 
 @app.command()

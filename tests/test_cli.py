@@ -37,3 +37,13 @@ def test_help_and_sql_start_without_heavy_modules():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_run_names_its_warning_checks_and_still_succeeds(capsys):
+    from sdc.cli import _print_run
+    from sdc.runner import RunOutcome
+
+    _print_run(RunOutcome(True, "r1", ["raw/hazchem/waybill"], warned_checks=["validated/hazchem/waybill:row_count"]))
+    out = capsys.readouterr()
+    assert "succeeded" in out.out
+    assert "warning: validated/hazchem/waybill:row_count" in out.err and "sdc status" in out.err
