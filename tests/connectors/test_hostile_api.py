@@ -75,24 +75,22 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-@pytest.fixture
-def server():
+def _serving():
     srv = Hostile()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield srv
     srv.shutdown()
     srv.server_close()
+
+
+@pytest.fixture
+def server():
+    yield from _serving()
 
 
 @pytest.fixture
 def other_host():
-    srv = Hostile()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    yield from _serving()
 
 
 def b_client(settings, server, **retrying):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 import unicodedata
@@ -16,6 +15,7 @@ from collections import Counter
 
 import openpyxl
 import pyarrow.parquet as pq
+from trees import tree_hash
 
 from simulator import QUIRKS, Profile, simulate
 from simulator.profile import API, QUARANTINE, WARN
@@ -182,21 +182,12 @@ def test_workbook_round_trip(spec):
     assert total == f"合计：{len(rows)}台"
 
 
-def _tree_hash(root) -> str:
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        if p.is_file():
-            h.update(str(p.relative_to(root)).encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()
-
-
 def test_spec_is_deterministic(tmp_path):
     runs = [
         simulate(tmp_path / n / "l", tmp_path / n / "w", days=2, scale=0.1, seed=4, start=START, profile="spec")
         for n in ("a", "b")
     ]
-    assert _tree_hash(runs[0].landing_dir) == _tree_hash(runs[1].landing_dir)
-    assert _tree_hash(runs[0].world_dir / "api") == _tree_hash(runs[1].world_dir / "api")
+    assert tree_hash(runs[0].landing_dir) == tree_hash(runs[1].landing_dir)
+    assert tree_hash(runs[0].world_dir / "api") == tree_hash(runs[1].world_dir / "api")
     a, b = (pq.read_table(r.world_dir / "truth" / "rows.parquet") for r in runs)
     assert a.equals(b)

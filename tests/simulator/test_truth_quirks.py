@@ -7,9 +7,9 @@ import hashlib
 import json
 import math
 from collections import Counter
-from pathlib import Path
 
 import pyarrow.parquet as pq
+from trees import tree_hash
 from typer.testing import CliRunner
 
 from simulator import QUIRKS, Profile, replay, simulate
@@ -226,21 +226,12 @@ def test_redeliveries_and_replay(hostile, tmp_path):
     assert hashlib.sha256((after / corr.path).read_bytes()).hexdigest() == corr.sha256
 
 
-def _tree_hash(root: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        if p.is_file():
-            h.update(str(p.relative_to(root)).encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()
-
-
 def test_determinism(tmp_path):
     a = simulate(tmp_path / "a" / "l", tmp_path / "a" / "w", days=1, scale=0.05, seed=5, start=START)
     b = simulate(tmp_path / "b" / "l", tmp_path / "b" / "w", days=1, scale=0.05, seed=5, start=START)
     c = simulate(tmp_path / "c" / "l", tmp_path / "c" / "w", days=1, scale=0.05, seed=6, start=START)
-    assert _tree_hash(a.landing_dir) == _tree_hash(b.landing_dir)
-    assert _tree_hash(a.landing_dir) != _tree_hash(c.landing_dir)
+    assert tree_hash(a.landing_dir) == tree_hash(b.landing_dir)
+    assert tree_hash(a.landing_dir) != tree_hash(c.landing_dir)
     ta = pq.read_table(a.world_dir / "truth" / "rows.parquet")
     tb = pq.read_table(b.world_dir / "truth" / "rows.parquet")
     assert ta.equals(tb)
