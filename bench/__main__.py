@@ -204,6 +204,7 @@ def main(argv: list[str] | None = None) -> None:
 def _write(results: dict, out: Path) -> None:
     from bench.report import render
 
+    out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "RESULTS.md").write_text(render(results), encoding="utf-8")
 

@@ -23,9 +23,7 @@ def _timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> floa
 
 def commands(env: dict[str, str]) -> dict[str, tuple[list[str], Path | None]]:
     from pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_parse_args
-    from sdc.config import load_settings
 
-    target = load_settings(env).env.value
     return {
         "python start": ([PY, "-c", "pass"], None),
         "sdc --help": ([SDC, "--help"], None),
@@ -34,8 +32,8 @@ def commands(env: dict[str, str]) -> dict[str, tuple[list[str], Path | None]]:
             None,
         ),
         "GX import": ([PY, "-c", "import great_expectations"], None),
-        "dbt parse (full)": ([DBT, *dbt_parse_args(target), "--no-partial-parse"], DBT_PROJECT_DIR),
-        "dbt parse (partial, manifest from setup)": ([DBT, *dbt_parse_args(target)], DBT_PROJECT_DIR),
+        "dbt parse (full)": ([DBT, *dbt_parse_args(), "--no-partial-parse"], DBT_PROJECT_DIR),
+        "dbt parse (partial, manifest from setup)": ([DBT, *dbt_parse_args()], DBT_PROJECT_DIR),
     }
 
 

@@ -1,12 +1,12 @@
 """The Dagster code location of the Taicang safety data centre."""
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from pipelines.defs.construction.assets import construction_assets, construction_checks
 from pipelines.defs.credit.assets import credit_assets, credit_checks
 from pipelines.defs.dbt.assets import sdc_dbt_models, sdc_dbt_upstream
 from pipelines.defs.dbt.project import dbt_project
+from pipelines.defs.dbt.resource import SdcDbtCliResource, dbt_executable
 from pipelines.defs.hazchem.assets import hazchem_assets, hazchem_checks
 from pipelines.defs.publish.assets import publish_assets
 from pipelines.defs.resolution.assets import enterprise_resolution
@@ -39,7 +39,10 @@ defs = dg.Definitions(
         api_pull_schedule,
     ],
     sensors=landing_sensors,
-    resources={"lake": LakeResource(), "dbt": DbtCliResource(project_dir=dbt_project)},
+    resources={
+        "lake": LakeResource(),
+        "dbt": SdcDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+    },
     # One process writes the lake: steps run in-process, one after another.
     executor=dg.in_process_executor,
 )

@@ -94,22 +94,8 @@ class Settings:
 
     @property
     def dbt_target_dir(self) -> Path:
+        """dbt's artefacts and logs of this workspace's runs, one folder per invocation."""
         return self.home / "dbt_target"
-
-    def dbt_env(self) -> dict[str, str]:
-        """Environment the dbt profile reads (dbt_project/profiles.yml).
-
-        Derived values under their own SDC_DBT_* names: they are set for each dbt invocation and must never
-        be mistaken for configuration (SDC_LAKE_CATALOG, SDC_ENV) by a later load_settings() in the process.
-        """
-        return {
-            "SDC_DBT_LAKE_CATALOG": self.lake_catalog,
-            "SDC_DBT_LAKE_DATA_PATH": str(self.lake_data_path) + "/",
-            "SDC_DBT_EXTENSION_DIR": str(self.extension_dir),
-            "SDC_DBT_TARGET": self.env.value,
-            "DO_NOT_TRACK": "1",
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        }
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:

@@ -24,7 +24,6 @@ def ensure_workspace(settings: Settings) -> None:
 def prepare_environment(settings: Settings) -> None:
     """Everything a run needs before the code location loads: telemetry off, Dagster home, extensions, manifest."""
     os.environ.update({"DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false", "DAGSTER_DISABLE_TELEMETRY": "1"})
-    os.environ.update(settings.dbt_env())
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     ensure_workspace(settings)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)

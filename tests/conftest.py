@@ -22,6 +22,25 @@ PIPELINE_FIXTURES = {"built"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tiers, and the pipeline runs first: under pytest-xdist (`make test`) workers take whole workspaces in
+    collection order, so the long ones start at once and the short tests fill the gaps at the end."""
     for item in items:
         if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+    items.sort(key=lambda item: item.get_closest_marker("integration") is None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """One worker per workspace: a test module (its module-scoped workspace is built once), and every module of
+    tests/models together (they share the session workspace `built`)."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByWorkspace(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "tests/models" if module.startswith("tests/models/") else module
+
+    return ByWorkspace(config, log)

@@ -1,20 +1,17 @@
 from pipelines.defs.dbt.project import dbt_build_args, dbt_parse_args, dbt_threads, held_back_reasons
 
-BUILD = ["build", "--target", "ci", "--threads", "1", "--exclude-resource-type", "unit_test"]
+BUILD = ["build", "--threads", "1", "--exclude-resource-type", "unit_test"]
 
 
-def test_build_args_name_the_target_and_leave_unit_tests_to_the_test_suite():
-    assert dbt_build_args("ci") == BUILD
-
-
-def test_build_args_full_refresh():
-    assert dbt_build_args("prod", full_refresh=True)[-1] == "--full-refresh"
+def test_build_args_leave_the_target_to_the_profile_and_unit_tests_to_the_test_suite():
+    # a --target would enter dbt's parse-state hash: the manifest parsed at setup could not be reused
+    assert dbt_build_args() == BUILD
 
 
 def test_build_args_leave_out_held_back_models_in_one_selection():
     # one space-separated value: dagster-dbt folds it into its own selection (or generated selector)
-    assert dbt_build_args("ci", exclude=["map_points", "enterprise_profile"], threads=2) == [
-        "build", "--target", "ci", "--threads", "2", "--exclude-resource-type", "unit_test",
+    assert dbt_build_args(exclude=["map_points", "enterprise_profile"], threads=2) == [
+        "build", "--threads", "2", "--exclude-resource-type", "unit_test",
         "--exclude", "map_points enterprise_profile",
     ]  # fmt: skip
 
@@ -24,13 +21,44 @@ def test_threads_one_per_two_cores_at_most_four():
 
 
 def test_parse_args():
-    assert dbt_parse_args("local") == ["parse", "--quiet", "--target", "local"]
+    assert dbt_parse_args() == ["parse", "--quiet"]
 
 
 def test_docs_args():
     from pipelines.defs.dbt.project import dbt_docs_args
 
-    assert dbt_docs_args("ci") == ["docs", "generate", "--target", "ci"]
+    assert dbt_docs_args() == ["docs", "generate"]
+
+
+def test_each_invocation_gets_its_own_target_folder_in_the_workspace_and_old_ones_go(tmp_path):
+    import os
+
+    from pipelines.defs.dbt.project import invocation_target
+
+    for i in range(5):
+        folder = tmp_path / f"part-{i}"
+        folder.mkdir()
+        os.utime(folder, (1000 + i, 1000 + i))
+    target = invocation_target(tmp_path, "sdc_dbt_models", "0123456789abcdef", keep=3)
+    assert target == tmp_path / "sdc_dbt_models-01234567"
+    # the new invocation makes the third: the two newest earlier ones stay
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["part-3", "part-4"]
+
+
+def test_the_dbt_profile_names_no_workspace_and_the_attach_is_the_lakes():
+    """dbt hashes the profile into its parse state: a path in it would force a full parse in every workspace."""
+    from pathlib import Path
+
+    from pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_profile_environment
+    from sdc.config import load_settings
+    from warehouse.lake import attach_sql
+
+    profile = (DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8")
+    assert "attach:" not in profile and "extension_directory:" not in profile
+    settings = load_settings({"SDC_HOME": str(Path("/tmp/some-workspace")), "SDC_ENV": "ci"})
+    env = dbt_profile_environment(settings)
+    assert env["SDC_DBT_LAKE_ATTACH"] == attach_sql(settings)
+    assert env["SDC_DBT_TARGET"] == "ci"
 
 
 def test_the_two_dbt_parts_cover_the_project_without_overlap():

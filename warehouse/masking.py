@@ -192,25 +192,31 @@ class Leak:
 FRACTIONAL_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL")
 
 
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def find_leaks(con: duckdb.DuckDBPyConnection, table: str, relation_sql: str, columns: Iterable[str]) -> list[Leak]:
-    """Unmasked ID numbers (valid check character) and phone numbers in any column of `relation_sql`."""
-    leaks: list[Leak] = []
+    """Unmasked ID numbers (valid check character) and phone numbers in any column of `relation_sql`, in one
+    scan of the relation (every column's candidates are gathered by aggregates side by side)."""
     described = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ({relation_sql}))")
     types = dict(described.fetchall())
-    for column in columns:
-        if types.get(column, "").startswith(FRACTIONAL_TYPES):
-            continue  # a tonnage summed to 19,990,000,000.97 is no phone number: identifiers never have a fraction
-        quoted = '"' + column.replace('"', '""') + '"'
-        text = f"CAST({quoted} AS VARCHAR)"
-        ids, phones = con.execute(
-            f"SELECT list(DISTINCT i) FILTER (WHERE i IS NOT NULL), list(DISTINCT p) FILTER (WHERE p IS NOT NULL) "
-            f"FROM (SELECT unnest(regexp_extract_all({text}, ?, 1)) AS i, NULL AS p FROM ({relation_sql}) "
-            f"UNION ALL SELECT NULL, unnest(regexp_extract_all({text}, ?, 1)) FROM ({relation_sql}))",
-            [ID_CANDIDATE, PHONE_CANDIDATE],
-        ).fetchone()
-        valid_ids = [i for i in ids or [] if id_number_valid(i)]
+    # a tonnage summed to 19,990,000,000.97 is no phone number: identifiers never have a fraction
+    scanned = [c for c in columns if not types.get(c, "").startswith(FRACTIONAL_TYPES)]
+    if not scanned:
+        return []
+    aggregates = []
+    for column in scanned:
+        text = "CAST(" + '"' + column.replace('"', '""') + '"' + " AS VARCHAR)"
+        for pattern in (ID_CANDIDATE, PHONE_CANDIDATE):
+            aggregates.append(f"list_distinct(flatten(list(regexp_extract_all({text}, {_sql_literal(pattern)}, 1))))")
+    found = con.execute(f"SELECT {', '.join(aggregates)} FROM ({relation_sql})").fetchone()
+    leaks: list[Leak] = []
+    for i, column in enumerate(scanned):
+        ids, phones = found[2 * i] or [], found[2 * i + 1] or []
+        valid_ids = sorted(x for x in ids if id_number_valid(x))
         if valid_ids:
             leaks.append(Leak(table, column, "id_number", valid_ids[0]))
         if phones:
-            leaks.append(Leak(table, column, "phone", phones[0]))
+            leaks.append(Leak(table, column, "phone", sorted(phones)[0]))
     return leaks

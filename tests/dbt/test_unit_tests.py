@@ -27,9 +27,7 @@ UNIT_TESTS = sorted(
 
 def dbt(settings, target: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**dbt_environment(settings), "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target)}
-    return subprocess.run(
-        [DBT, *args, "--target", settings.env.value], cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True
-    )
+    return subprocess.run([DBT, *args], cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from pipelines.defs.dbt.project import (
     dbt_project,
     dbt_threads,
     held_back_reasons,
+    invocation_target,
 )
 from pipelines.defs.dbt.translator import SdcDbtTranslator
 from pipelines.resources import LakeResource
@@ -75,9 +76,10 @@ def _dbt_part(name: str, select: str) -> dg.AssetsDefinition:
         if excluded:
             context.log.warning(f"not building {', '.join(excluded)}: an upstream dbt test failed")
         invocation = dbt.cli(
-            dbt_build_args(settings.env.value, exclude=excluded, threads=dbt_threads(os.cpu_count())),
+            dbt_build_args(exclude=excluded, threads=dbt_threads(os.cpu_count())),
             context=context,
             raise_on_error=False,
+            target_path=invocation_target(settings.dbt_target_dir, name, context.run.run_id),
         )
         built: set[dg.AssetKey] = set()
         for event in invocation.stream():

@@ -20,16 +20,16 @@ UPSTREAM_SELECT = "staging intermediate history resource_type:seed"
 MARTS_SELECT = "marts"
 
 
-def dbt_build_args(env: str, *, exclude: Sequence[str] = (), threads: int = 1, full_refresh: bool = False) -> list[str]:
+def dbt_build_args(*, exclude: Sequence[str] = (), threads: int = 1) -> list[str]:
     """`dbt build` for the assets Dagster selected (dagster-dbt adds the --select), leaving out `exclude`.
 
-    Unit tests check model logic on fixed inputs: they belong in the test suite, not in every production
+    No `--target`: the profile picks it from the environment (dbt_profile_environment), and a target on the
+    command line would be hashed into dbt's parse state, so a manifest parsed for another one would not be
+    reused. Unit tests check model logic on fixed inputs: they belong in the test suite, not in every production
     build (they would also hold back a mart for a reason that is not in its data)."""
-    args = ["build", "--target", env, "--threads", str(threads), "--exclude-resource-type", "unit_test"]
+    args = ["build", "--threads", str(threads), "--exclude-resource-type", "unit_test"]
     if exclude:
         args += ["--exclude", " ".join(exclude)]
-    if full_refresh:
-        args.append("--full-refresh")
     return args
 
 
@@ -38,6 +38,18 @@ def dbt_threads(cpus: int | None) -> int:
     core, so more threads only overlap small models; a thread per two cores, at most four (one lake
     catalog takes every commit)."""
     return max(1, min(4, (cpus or 1) // 2))
+
+
+def invocation_target(target_dir: Path, part: str, run_id: str, keep: int = 20) -> Path:
+    """dbt's target folder for one invocation, in the workspace (not the checkout); the `keep` newest
+    invocations' artefacts and logs stay, older ones are removed."""
+    import shutil
+
+    if target_dir.is_dir():
+        older = sorted((p for p in target_dir.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+        for stale in older[: max(0, len(older) - keep + 1)]:
+            shutil.rmtree(stale, ignore_errors=True)
+    return target_dir / f"{part}-{run_id[:8]}"
 
 
 NOT_BUILT = ("error", "skipped")
@@ -82,18 +94,29 @@ def held_back_reasons(manifest: Mapping[str, Any], statuses: Mapping[str, str]) 
     return reasons
 
 
-def dbt_docs_args(env: str) -> list[str]:
+def dbt_docs_args() -> list[str]:
     """`dbt docs generate` (offline: the catalog comes from the lake, the site is static)."""
-    return ["docs", "generate", "--target", env]
+    return ["docs", "generate"]
 
 
-def dbt_parse_args(env: str) -> list[str]:
-    return ["parse", "--quiet", "--target", env]
+def dbt_parse_args() -> list[str]:
+    return ["parse", "--quiet"]
 
 
 def dbt_profile_environment(settings: Settings) -> dict[str, str]:
-    """What the dbt profile (dbt_project/profiles.yml) reads, for a dbt run on `settings`' lake."""
-    return {**settings.dbt_env(), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
+    """What the dbt profile (dbt_project/profiles.yml) and its plugin read, for a dbt run on `settings`' lake:
+    the same ATTACH as every other writer's connection, the extension directory and the target."""
+    from entity_resolution.dbt_plugin import EXTENSION_DIR, LAKE_ATTACH
+    from warehouse.lake import attach_sql
+
+    return {
+        LAKE_ATTACH: attach_sql(settings),
+        EXTENSION_DIR: str(settings.extension_dir),
+        "SDC_DBT_TARGET": settings.env.value,
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
@@ -117,7 +140,7 @@ def ensure_manifest(settings: Settings) -> Path:
     if _sources_newer_than(manifest):
         dbt = Path(sys.executable).with_name("dbt")
         subprocess.run(
-            [str(dbt), *dbt_parse_args(settings.env.value)],
+            [str(dbt), *dbt_parse_args()],
             cwd=DBT_PROJECT_DIR,
             env=dbt_environment(settings),
             check=True,
