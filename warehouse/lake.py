@@ -26,6 +26,10 @@ def attach_sql(settings: Settings, *, read_only: bool = False, snapshot: int | N
         # WAL, set by the writer (the file keeps the mode, so readers and dbt's own attach inherit it):
         # readers and the one writer never block each other; a checkpoint can be busy a moment: wait, not fail.
         options += ["META_BUSY_TIMEOUT 30000"] + ([] if read_only else ["META_JOURNAL_MODE 'WAL'"])
+        # A SQLite catalog lives in the workspace beside its data: a workspace moved or restored elsewhere
+        # brings both, so the data is where this workspace says, not where the catalog first recorded it. (A
+        # PostgreSQL catalog is shared by machines: there a different data path stays an error.)
+        options.append("OVERRIDE_DATA_PATH TRUE")
     if read_only:
         options.append("READ_ONLY")
     if snapshot is not None:
@@ -54,8 +58,12 @@ def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | No
     con = duckdb.connect(config=connection_config(settings.extension_dir, trust_installed=read_only))
     _attach(con, attach_sql(settings, read_only=read_only, snapshot=snapshot))
     if not read_only:
+        # one catalog read instead of a catalog write per layer (every step of every run opens the lake)
+        listed = con.execute(f"SELECT schema_name FROM duckdb_schemas() WHERE database_name = '{LAKE}'").fetchall()
+        present = {name for (name,) in listed}
         for schema in SCHEMAS:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE}.{schema}")
+            if schema not in present:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE}.{schema}")
     return con
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from reader_loop import read_state
-from workspace import SDC, days_ago, deliver, run_sdc, sdc_env
+from workspace import SDC, copy_workspace, days_ago, deliver, run_sdc, sdc_env
 
 from sdc.config import load_settings
 from warehouse.publish import publish_history
@@ -72,8 +72,11 @@ def test_readers_see_the_old_or_the_new_publish_never_a_mix(tmp_path, request, c
         extra["SDC_ICEBERG_CATALOG_URI"] = server.sqlalchemy_url(lake_catalog.split("dbname=")[1].split()[0])
     home = tmp_path / "home"
     env = sdc_env(home, lake_catalog, **extra)
-    deliver(home, days_ago(2), scale=0.02)
-    run_sdc(env, "run")
+    if catalog == "sqlite":
+        copy_workspace(request.getfixturevalue("publish_template"), home)
+    else:
+        deliver(home, days_ago(2), scale=0.02)
+        run_sdc(env, "run")
     deliver(home, days_ago(1), scale=0.04)
 
     reads, started, ended = load_while_reading(tmp_path, env)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 from reader_loop import read_state
-from workspace import SDC, days_ago, deliver, run_sdc, sdc_env
+from workspace import SDC, copy_workspace, days_ago, deliver, run_sdc, sdc_env
 
 from sdc.config import load_settings
 from warehouse.publish import publish_history
@@ -26,8 +26,11 @@ def state(env, publish_id=None):
 def test_load_killed_during_publish_leaves_readers_on_the_previous_state(tmp_path, request, catalog):
     home = tmp_path / "home"
     env = sdc_env(home, request.getfixturevalue("pg_catalog") if catalog == "postgres" else None)
-    deliver(home, days_ago(2), scale=0.02)
-    run_sdc(env, "run")
+    if catalog == "sqlite":
+        copy_workspace(request.getfixturevalue("publish_template"), home)
+    else:
+        deliver(home, days_ago(2), scale=0.02)
+        run_sdc(env, "run")
     before = state(env)
     deliver(home, days_ago(1), scale=0.04)
 

@@ -9,11 +9,11 @@ import duckdb
 import pytest
 from reader_loop import read_state
 from typer.testing import CliRunner
-from workspace import days_ago, deliver, run_sdc, sdc_env
+from workspace import copy_workspace, days_ago, deliver, run_sdc, sdc_env
 
 from sdc.cli import app
 from sdc.config import load_settings
-from warehouse.exports import ICEBERG_NAMESPACES, iceberg_catalog
+from warehouse.exports import ICEBERG_NAMESPACES, export_iceberg, iceberg_catalog
 from warehouse.extensions import connection_config
 from warehouse.lake import lake_connection
 from warehouse.masking import find_leaks
@@ -26,13 +26,12 @@ MART = "hazchem_enterprises"
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
+def published(tmp_path_factory, publish_template):
     """Publish 1 'yesterday' (day-2 deliveries), publish 2 today (day-1 deliveries, more enterprises)."""
-    home = tmp_path_factory.mktemp("history") / "home"
+    home = copy_workspace(publish_template, tmp_path_factory.mktemp("history") / "home")
     env = sdc_env(home)
-    deliver(home, days_ago(2), scale=0.02)
-    run_sdc(env, "run")
     settings = load_settings(env)
+    export_iceberg(settings, 1)  # the template's Iceberg export stayed with the template (absolute paths)
     # The first publish happened yesterday evening (Beijing time): it is data in the log.
     yesterday_evening = datetime.combine(days_ago(1), time(18, 0), BEIJING)
     with lake_connection(settings) as con:

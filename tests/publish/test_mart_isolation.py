@@ -8,7 +8,7 @@ import json
 import pytest
 from reader_loop import read_state
 from typer.testing import CliRunner
-from workspace import days_ago, deliver, run_sdc, sdc_env
+from workspace import copy_workspace, days_ago, deliver, run_sdc, sdc_env
 
 from pipelines.defs.dbt.project import dbt_project
 from sdc.cli import app
@@ -38,11 +38,9 @@ def marts_downstream_of(model: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def isolated(tmp_path_factory):
-    home = tmp_path_factory.mktemp("isolation") / "home"
+def isolated(tmp_path_factory, publish_template):
+    home = copy_workspace(publish_template, tmp_path_factory.mktemp("isolation") / "home")
     env = sdc_env(home)
-    deliver(home, days_ago(2), scale=0.02)
-    run_sdc(env, "run")
     settings = load_settings(env)
     deliver(home, days_ago(1), scale=0.04)
     with lake_connection(settings) as con:

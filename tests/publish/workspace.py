@@ -43,3 +43,30 @@ def deliver(home: Path, day: date, scale: float, seed: int = 11) -> None:
 
 def days_ago(n: int) -> date:
     return date.today() - timedelta(days=n)
+
+
+# Per workspace path, not relocatable: the Iceberg export's catalog (absolute metadata locations) and dbt's logs.
+NOT_COPIED = ("iceberg", "dbt_target")
+
+
+def first_publish_template(shared_tmp: Path) -> Path:
+    """The workspace (SQLite catalog) after one run over the day-2 deliveries, where most publishing tests
+    start: built once per test session in `shared_tmp` (the folder pytest-xdist's workers share), whichever
+    worker asks first, and copied by each test (`copy_workspace`)."""
+    from filelock import FileLock
+
+    home = shared_tmp / "first-publish" / "home"
+    with FileLock(str(shared_tmp / "first-publish.lock")):
+        if not (home.parent / "built").exists():
+            shutil.rmtree(home.parent, ignore_errors=True)
+            deliver(home, days_ago(2), scale=0.02)
+            run_sdc(sdc_env(home), "run")
+            (home.parent / "built").touch()
+    return home
+
+
+def copy_workspace(template: Path, home: Path) -> Path:
+    """A workspace of its own for one test: the template's lake, ledger, landing zone and Dagster history.
+    (The Iceberg export of the template's publish is not carried over: `export_iceberg` rebuilds it.)"""
+    shutil.copytree(template, home, ignore=shutil.ignore_patterns(*NOT_COPIED))
+    return home
