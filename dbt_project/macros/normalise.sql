@@ -70,9 +70,3 @@
         'lng_offset': ({{ dlng }} * 180.0) / (6378245.0 / sqrt({{ magic }}) * cos({{ radlat }}) * pi())
     }
 {%- endmacro %}
-
-{# Surrogate id from a natural key: prefix + 12 hex digits of md5 written as letters (0-9 -> G-R), so an id
-   never contains a digit run a leak scanner would take for a phone or ID number (same as entity_resolution.ids). #}
-{% macro surrogate_id(prefix, key) -%}
-    '{{ prefix }}' || translate(upper(substr(md5({{ key }}), 1, 12)), '0123456789', 'GHJKLMNPQR')
-{%- endmacro %}

@@ -47,7 +47,8 @@ platform_versions as (  -- every version of every platform vehicle, valid from i
 platform_vehicles as (
     select r.vehicle_id, p.*
     from platform_versions as p
-    join {{ ref('int_vehicle_resolution') }} as r using (vehicle_key)
+    join (select distinct vehicle_key, vehicle_id from {{ source('resolution', 'vehicle_mention_map') }}) as r
+        using (vehicle_key)
 ),
 
 -- 2. waybill tractor or trailer that is not a registered, active 危货 vehicle on the platform at dispatch
