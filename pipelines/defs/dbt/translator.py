@@ -20,8 +20,8 @@ def _system(node: Mapping[str, Any]) -> str | None:
     if node["resource_type"] == "source":
         return None if node["source_name"] == "resolution" else node["source_name"]
     name = node["name"]
-    if name.startswith("stg_") and "__" in name:
-        return name.removeprefix("stg_").split("__", 1)[0]
+    if name.startswith(("stg_", "base_")) and "__" in name:  # base_: every version, cleaned for staging and history
+        return name.split("_", 1)[1].split("__", 1)[0]
     return None
 
 
