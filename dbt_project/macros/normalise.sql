@@ -13,16 +13,6 @@
     nullif(trim(regexp_replace(sdc_nfkc({{ column }}), '\s+', ' ', 'g')), '')
 {%- endmacro %}
 
-{# Town name or department alias -> canonical town (domain_dictionary §2.10). #}
-{% macro canonical_town(column) -%}
-    case trim({{ column }})
-        when '港区' then '太仓港经济技术开发区'
-        when '新区' then '高新区'
-        when '城厢' then '城厢镇'
-        else trim({{ column }})
-    end
-{%- endmacro %}
-
 {# An instant (TIMESTAMPTZ, system C sends UTC) as Beijing wall-clock time. #}
 {% macro beijing_time(column) -%}
     timezone('Asia/Shanghai', {{ column }})
