@@ -20,6 +20,8 @@ STAGES = (
     ("raw/", "raw loads"),
     ("validated/", "validation"),
     ("intermediate/enterprise_resolution", "resolution"),
+    ("intermediate/vehicle_resolution", "resolution"),
+    ("intermediate/equipment_resolution", "resolution"),
     ("published/", "publish + exports"),
 )
 BEFORE, BETWEEN, AFTER = "start until first step", "between steps", "after last step"

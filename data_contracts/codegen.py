@@ -97,13 +97,27 @@ def gx_suite_files(contracts: list[Contract] | None = None) -> dict[Path, str]:
 
 
 # -- staging data tests ----------------------------------------------------------------------------------------
-def staging_model(contract: Contract) -> Path:
-    """The staging model that selects the contract's validated table (`source('<system>', '<table>')`)."""
+def cleaning_model(contract: Contract) -> Path:
+    """The model that selects and cleans the contract's validated table (`source('<system>', '<table>')`): its
+    base (`base/base_*`: every version, for staging and history alike) when it has one, else its staging model."""
     pattern = re.compile(rf"source\(\s*'{contract.system}'\s*,\s*'{contract.table}'\s*\)")
-    models = sorted((DBT_STAGING_DIR / contract.system).glob("stg_*.sql"))
+    folder = DBT_STAGING_DIR / contract.system
+    models = sorted(folder.glob("base/base_*.sql")) + sorted(folder.glob("stg_*.sql"))
     found = [p for p in models if pattern.search(p.read_text("utf-8"))]
     if len(found) != 1:
-        raise ValueError(f"{contract.dataset}: expected one staging model selecting {contract.table}, found {found}")
+        raise ValueError(f"{contract.dataset}: expected one model selecting {contract.table}, found {found}")
+    return found[0]
+
+
+def staging_model(contract: Contract) -> Path:
+    """The staging model of the contract's validated table: the `stg_` model selecting it, or its base."""
+    cleaning = cleaning_model(contract)
+    if cleaning.name.startswith("stg_"):
+        return cleaning
+    pattern = re.compile(rf"ref\(\s*'{cleaning.stem}'\s*\)")
+    found = [p for p in sorted(cleaning.parents[1].glob("stg_*.sql")) if pattern.search(p.read_text("utf-8"))]
+    if len(found) != 1:
+        raise ValueError(f"{contract.dataset}: expected one staging model selecting {cleaning.stem}, found {found}")
     return found[0]
 
 
@@ -160,7 +174,8 @@ def staging_test_files(contracts: list[Contract] | None = None) -> dict[Path, st
         sql_path = staging_model(contract)
         yml_path = sql_path.with_suffix(".yml")
         doc = yaml.safe_load(yml_path.read_text(encoding="utf-8")) if yml_path.exists() else {"version": 2}
-        tests = staging_tests(contract, staging_columns(sql_path.read_text(encoding="utf-8")))
+        # the columns a staging model passes through from its base are the base's
+        tests = staging_tests(contract, staging_columns(cleaning_model(contract).read_text(encoding="utf-8")))
         models = doc.get("models") or [{"name": sql_path.stem}]
         doc["models"] = [_with_tests(m, tests) if m["name"] == sql_path.stem else m for m in models]
         text = STAGING_HEADER + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=110)

@@ -2,17 +2,19 @@
 
 A cluster inherits the previous id most of its members carried (the biggest claimant wins when two
 clusters claim one id, e.g. after a reviewer split one); otherwise a new id is minted from the cluster's
-anchor (its valid USCC, else its smallest member key), so a fresh rebuild mints the same ids.
+anchor (its valid USCC, else its smallest member key), so a fresh rebuild mints the same ids. Ids carry
+over per mention: enterprises, vehicles and equipment alike keep last run's mention -> id map.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Hashable, Mapping
+from typing import NamedTuple
 
 # Hex digits written as letters (0-9 -> G-R): an id never holds a digit run that a leak scanner could take
-# for a phone or ID number. The dbt macro `surrogate_id` writes the same alphabet.
+# for a phone or ID number.
 _LETTERS = str.maketrans("0123456789", "GHJKLMNPQR")
 
 
@@ -48,3 +50,29 @@ def assign_ids(
         result[label] = new_id
         taken.add(new_id)
     return result
+
+
+def carry_over(keys: Mapping[str, str], previous: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """mention -> id, for entities resolved to a natural key (a vehicle's plate/colour, a machine key):
+    the mentions sharing a key are one entity. The key alone is no id: it can move when evidence arrives
+    (a plate's colour learnt from the platform, a smaller key joining a group), the entity must not."""
+    clusters: dict[str, list[str]] = defaultdict(list)
+    for mention, key in keys.items():
+        clusters[key].append(mention)
+    ids = assign_ids(clusters, {key: key for key in clusters}, previous, prefix)
+    return {mention: ids[key] for mention, key in keys.items()}
+
+
+class IdChange(NamedTuple):
+    old_id: str
+    new_id: str
+    reason: str  # merged: the old id is gone, its entity joined another; split: it lives on for other mentions
+    mention_count: int
+
+
+def id_changes(previous: Mapping[str, str], current: Mapping[str, str]) -> list[IdChange]:
+    """Where mentions resolved last run (previous: mention -> id) carry another id now. A mention that is
+    gone (its record deleted) changes nothing."""
+    moved = Counter((old, current[m]) for m, old in previous.items() if m in current and current[m] != old)
+    in_use = set(current.values())
+    return [IdChange(old, new, "split" if old in in_use else "merged", n) for (old, new), n in sorted(moved.items())]

@@ -9,7 +9,7 @@ from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.dbt.resource import SdcDbtCliResource, dbt_executable
 from pipelines.defs.hazchem.assets import hazchem_assets, hazchem_checks
 from pipelines.defs.publish.assets import publish_assets
-from pipelines.defs.resolution.assets import enterprise_resolution
+from pipelines.defs.resolution.assets import RESOLUTION_ASSETS
 from pipelines.defs.schedules import api_pull_job, api_pull_schedule
 from pipelines.defs.sensors import landing_sensors
 from pipelines.defs.special_equipment.assets import special_equipment_assets, special_equipment_checks
@@ -28,7 +28,7 @@ defs = dg.Definitions(
         *special_equipment_assets,
         *credit_assets,
         sdc_dbt_upstream,
-        enterprise_resolution,
+        *RESOLUTION_ASSETS,
         sdc_dbt_models,
         *publish_assets,
     ],

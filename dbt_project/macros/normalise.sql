@@ -13,16 +13,6 @@
     nullif(trim(regexp_replace(sdc_nfkc({{ column }}), '\s+', ' ', 'g')), '')
 {%- endmacro %}
 
-{# Town name or department alias -> canonical town (domain_dictionary §2.10). #}
-{% macro canonical_town(column) -%}
-    case trim({{ column }})
-        when '港区' then '太仓港经济技术开发区'
-        when '新区' then '高新区'
-        when '城厢' then '城厢镇'
-        else trim({{ column }})
-    end
-{%- endmacro %}
-
 {# An instant (TIMESTAMPTZ, system C sends UTC) as Beijing wall-clock time. #}
 {% macro beijing_time(column) -%}
     timezone('Asia/Shanghai', {{ column }})
@@ -69,10 +59,4 @@
         'lat_offset': ({{ dlat }} * 180.0) / ((6378245.0 * (1 - 0.00669342162296594323)) / ({{ magic }} * sqrt({{ magic }})) * pi()),
         'lng_offset': ({{ dlng }} * 180.0) / (6378245.0 / sqrt({{ magic }}) * cos({{ radlat }}) * pi())
     }
-{%- endmacro %}
-
-{# Surrogate id from a natural key: prefix + 12 hex digits of md5 written as letters (0-9 -> G-R), so an id
-   never contains a digit run a leak scanner would take for a phone or ID number (same as entity_resolution.ids). #}
-{% macro surrogate_id(prefix, key) -%}
-    '{{ prefix }}' || translate(upper(substr(md5({{ key }}), 1, 12)), '0123456789', 'GHJKLMNPQR')
 {%- endmacro %}

@@ -6,7 +6,7 @@ import pytest
 
 from entity_resolution import enterprises, normalise
 from entity_resolution.clustering import ConstrainedClusters
-from entity_resolution.ids import assign_ids
+from entity_resolution.ids import IdChange, assign_ids, carry_over, id_changes, mint
 from entity_resolution.metrics import pairwise
 
 
@@ -78,6 +78,31 @@ def test_ids_survive_growth_and_unrelated_data():
     )
     assert later["p"] == first["x"] and later["q"] == first["y"]
     assert later["r"] not in {first["x"], first["y"]}
+
+
+def test_a_vehicle_keeps_its_id_when_its_key_moves_and_when_unrelated_vehicles_arrive():
+    # day 1: a waybill's tractor without a plate colour; day 2: the platform lists the plate (colour 2), so the
+    # waybill's key moves to the platform's, and an unrelated vehicle appears
+    first = carry_over({"w1": "苏E1/?", "a1": "苏E9/1"}, {}, "VEH-")
+    assert first == {"w1": mint("VEH-", "苏E1/?"), "a1": mint("VEH-", "苏E9/1")}  # a fresh build mints from the key
+    later = carry_over({"w1": "苏E1/2", "v1": "苏E1/2", "a1": "苏E9/1", "v2": "苏E7/2"}, first, "VEH-")
+    assert later["w1"] == later["v1"] == first["w1"] and later["a1"] == first["a1"]
+    assert later["v2"] not in first.values()
+    assert id_changes(first, later) == []
+
+
+def test_merges_and_splits_move_ids_and_are_recorded():
+    previous = {"m1": "EQ-A", "m2": "EQ-A", "m3": "EQ-B", "m4": "EQ-C", "m5": "EQ-C", "m6": "EQ-C"}
+    # m1-m3 now share a machine key (merge: the bigger claimant keeps its id); m6 leaves m4, m5 (split)
+    current = carry_over({"m1": "EC:1", "m2": "EC:1", "m3": "EC:1", "m4": "EC:2", "m5": "EC:2", "m6": "SN:6"},
+                         previous, "EQ-")  # fmt: skip
+    assert current["m1"] == current["m3"] == "EQ-A" and current["m4"] == "EQ-C"
+    assert current["m6"] == mint("EQ-", "SN:6")
+    assert id_changes(previous, current) == [
+        IdChange("EQ-B", "EQ-A", "merged", 1),
+        IdChange("EQ-C", current["m6"], "split", 1),
+    ]
+    assert id_changes(previous, {"m1": "EQ-A"}) == []  # mentions gone with their records move nothing
 
 
 def _mention(mid, name, identifier=None, town=None):

@@ -5,23 +5,10 @@
 -- the business interval the entry puts its subject on the list ([lrrq, ycrq or yxqz)).
 with versions as (
     select
-        entry_id,
-        {{ clean_name('subject_name') }} as subject_name,
-        subject_type,
-        {{ clean_identifier('subject_code') }} as subject_code,
-        situation_code,
-        deciding_department,
-        listed_on,
-        management_ends_on,
-        status,
-        removed_on,
-        updated_at,
-        _source_file as source_file,
-        _record_number as source_record_number,
+        *,
         md5(concat_ws('|', subject_name, subject_code, situation_code, listed_on, management_ends_on, status, removed_on))
             as version_hash
-    from {{ source('credit', 'credit__dishonest_entry') }}
-    qualify row_number() over (partition by entry_id, updated_at order by _loaded_at desc, _record_number desc) = 1
+    from {{ ref('base_credit__dishonest_entry_versions') }}
 ),
 
 changes as (

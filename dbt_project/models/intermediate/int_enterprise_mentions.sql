@@ -47,10 +47,6 @@ with mentions as (
         null, null, updated_at, source_file, source_record_number
     from {{ ref('stg_credit__dishonest_entries') }}
     where is_organisation
-),
-
-cleaned as (
-    select * replace (sdc_clean_identifier(identifier) as identifier) from mentions
 )
 
 select
@@ -75,5 +71,5 @@ select
     seen_at,
     source_file,
     source_record_number
-from cleaned
+from mentions  -- identifiers cleaned once, in staging
 where name is not null or identifier is not null

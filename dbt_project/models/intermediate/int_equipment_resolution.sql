@@ -7,6 +7,8 @@
 --   installation of the same manufacturer + 出厂编号 (a crane moving between projects) that has one,
 --   else manufacturer + 出厂编号 itself;
 --   a construction alarm: its deviceSn -> the installation.
+-- The machine key is no id (a smaller key joining a group moves it): intermediate/equipment_resolution gives
+-- each machine an id carried over from run to run.
 -- A ledger row without its 设备代码 (older equipment, or a value lost in a numeric cell) takes the one a
 -- construction installation with the same 使用登记证编号 reports, when that is unambiguous.
 with codes_by_use_cert as (
@@ -89,9 +91,5 @@ resolved as (
     where m.dataset = 'construction.alarm'
 )
 
-select
-    mention_id,
-    machine_key,
-    {{ surrogate_id('EQ-', 'machine_key') }} as equipment_id,
-    match_rule
+select mention_id, machine_key, match_rule
 from resolved

@@ -34,20 +34,20 @@ blacklisted_party as (
 platform_versions as (  -- every version of every platform vehicle, valid from its gxsj to the next one
     select
         vehicle_id as platform_vehicle_id,
-        sdc_plate(plate) || '/' || coalesce(sdc_plate_colour_code(plate_colour), '?') as vehicle_key,
+        plate || '/' || coalesce(plate_colour, '?') as vehicle_key,
         status,
         business_type,
         updated_at as valid_from,
         lead(updated_at) over (partition by vehicle_id order by updated_at) as valid_to,
         row_number() over (partition by vehicle_id order by updated_at) = 1 as is_first
-    from {{ source('transport', 'transport__vehicle') }}
-    qualify row_number() over (partition by vehicle_id, updated_at order by _loaded_at desc) = 1
+    from {{ ref('base_transport__vehicle_versions') }}
 ),
 
 platform_vehicles as (
     select r.vehicle_id, p.*
     from platform_versions as p
-    join {{ ref('int_vehicle_resolution') }} as r using (vehicle_key)
+    join (select distinct vehicle_key, vehicle_id from {{ source('resolution', 'vehicle_mention_map') }}) as r
+        using (vehicle_key)
 ),
 
 -- 2. waybill tractor or trailer that is not a registered, active 危货 vehicle on the platform at dispatch

@@ -3,7 +3,7 @@
 -- publish leak scanner cannot tell it from an ID number.
 select
     m.mention_id,
-    r.equipment_id,
+    i.equipment_id,
     m.source_system,
     m.dataset,
     m.record_id,
@@ -18,3 +18,4 @@ select
     m.source_record_number
 from {{ ref('int_equipment_mentions') }} as m
 join {{ ref('int_equipment_resolution') }} as r using (mention_id)
+join {{ source('resolution', 'equipment_mention_map') }} as i using (mention_id)

@@ -14,4 +14,4 @@ select
     m.source_file,
     m.source_record_number
 from {{ ref('int_vehicle_mentions') }} as m
-join {{ ref('int_vehicle_resolution') }} as v using (vehicle_key)
+join {{ source('resolution', 'vehicle_mention_map') }} as v using (mention_id)

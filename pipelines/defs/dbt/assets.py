@@ -149,12 +149,12 @@ DBT_PARTS = (sdc_dbt_upstream, sdc_dbt_models)
 
 
 def upstream_map() -> dict[dg.AssetKey, set[dg.AssetKey]]:
-    """{asset: its direct upstream assets} for the dbt models, the enterprise resolution between the two
+    """{asset: its direct upstream assets} for the dbt models, the resolution assets between the two
     dbt parts, and the validated datasets they read (dbt lineage mart → staging → source)."""
-    from pipelines.defs.resolution.assets import enterprise_resolution
+    from pipelines.defs.resolution.assets import RESOLUTION_ASSETS
 
     deps: dict[dg.AssetKey, set[dg.AssetKey]] = {}
-    for assets_def in (*DBT_PARTS, enterprise_resolution):
+    for assets_def in (*DBT_PARTS, *RESOLUTION_ASSETS):
         for key, parents in assets_def.asset_deps.items():
             deps.setdefault(key, set()).update(parents)
     return deps

@@ -20,8 +20,8 @@ def _system(node: Mapping[str, Any]) -> str | None:
     if node["resource_type"] == "source":
         return None if node["source_name"] == "resolution" else node["source_name"]
     name = node["name"]
-    if name.startswith("stg_") and "__" in name:
-        return name.removeprefix("stg_").split("__", 1)[0]
+    if name.startswith(("stg_", "base_")) and "__" in name:  # base_: every version, cleaned for staging and history
+        return name.split("_", 1)[1].split("__", 1)[0]
     return None
 
 
@@ -32,8 +32,8 @@ class SdcDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         node = dbt_resource_props
         if node["resource_type"] == "source" and node["source_name"] == "resolution":
-            # lake.resolution.* is written by the Python asset intermediate/enterprise_resolution
-            return dg.AssetKey(["intermediate", "enterprise_resolution"])
+            # lake.resolution.<entity type>_* is written by the Python asset intermediate/<entity type>_resolution
+            return dg.AssetKey(["intermediate", f"{node['name'].split('_', 1)[0]}_resolution"])
         if node["resource_type"] == "source":
             # validated.<system>__<entity> is the Python asset validated/<system>/<entity>
             system, entity = node["name"].split("__", 1)

@@ -1,4 +1,5 @@
-"""Enterprise resolution between the dbt mention models and the marts (entity_resolution package)."""
+"""Entity resolution between the dbt mention models and the marts (entity_resolution package): enterprises
+in Python, vehicles and equipment keyed in SQL and given ids carried over from the previous run here."""
 
 import time
 
@@ -30,3 +31,37 @@ def enterprise_resolution(context: dg.AssetExecutionContext, lake: LakeResource)
     stats = {**result.stats, "seconds": round(time.perf_counter() - started, 1)}
     context.log.info(f"enterprise resolution: {stats}")
     return dg.MaterializeResult(metadata=stats)
+
+
+def _keyed_resolution(entity_type: str, keyed_by: str, description: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey(["intermediate", f"{entity_type}_resolution"]),
+        deps=[dg.AssetKey(["intermediate", keyed_by])],
+        group_name="resolution",
+        description=description,
+        kinds={"python", "duckdb"},
+    )
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+        from entity_resolution.lake import resolve_keyed_in_lake
+
+        with lake.connect() as con:
+            stats = resolve_keyed_in_lake(con, entity_type)
+        context.log.info(f"{entity_type} resolution: {stats}")
+        return dg.MaterializeResult(metadata=stats)
+
+    return _asset
+
+
+vehicle_resolution = _keyed_resolution(
+    "vehicle",
+    "int_vehicle_mentions",
+    "One id per vehicle (plate + colour, int_vehicle_mentions), carried over from the previous run: it moves "
+    "only when vehicles merge or split (lake.resolution.id_changes).",
+)
+equipment_resolution = _keyed_resolution(
+    "equipment",
+    "int_equipment_resolution",
+    "One id per machine (int_equipment_resolution's machine key), carried over from the previous run: it "
+    "moves only when machines merge or split (lake.resolution.id_changes).",
+)
+RESOLUTION_ASSETS = (enterprise_resolution, vehicle_resolution, equipment_resolution)

@@ -3,7 +3,7 @@ select
     project_code,
     {{ clean_name('project_name') }} as project_name,
     {{ clean_identifier('permit_no') }} as permit_no,
-    {{ canonical_town('town') }} as town,
+    town,
     {{ clean_text('address') }} as address,
     longitude,
     latitude,

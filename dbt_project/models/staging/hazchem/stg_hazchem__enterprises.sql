@@ -3,7 +3,7 @@ select
     enterprise_code,
     {{ clean_name('enterprise_name') }} as enterprise_name,
     {{ clean_identifier('uscc') }} as uscc,
-    {{ canonical_town('town') }} as town,
+    town,
     {{ clean_text('address') }} as address,
     enterprise_types,
     major_hazard_level,

@@ -9,7 +9,7 @@ select
     {{ clean_name('use_unit_name') }} as use_unit_name,
     {{ clean_identifier('use_unit_uscc') }} as use_unit_uscc,
     {{ clean_text('location') }} as location,
-    {{ canonical_town('town') }} as town,
+    town,
     {{ clean_name('internal_no') }} as internal_no,
     last_inspection_date,
     inspection_conclusion,

@@ -1,17 +1,4 @@
 -- One row per vehicle of the 两客一危 platform (clid): the version with the latest gxsj.
-select
-    vehicle_id,
-    sdc_plate(plate) as plate,
-    coalesce(sdc_plate_colour_code(plate_colour), sdc_plate_glued_colour(plate)) as plate_colour,
-    business_type,
-    {{ clean_name('operator_name') }} as operator_name,
-    {{ clean_identifier('operator_uscc') }} as operator_uscc,
-    {{ clean_identifier('transport_cert_no') }} as transport_cert_no,
-    seats,
-    rated_load_kg,
-    status,
-    review_valid_until,
-    updated_at,
-    {{ lineage_columns() }}
-from {{ source('transport', 'transport__vehicle') }}
-{{ latest_per_key('vehicle_id', 'updated_at desc') }}
+select *
+from {{ ref('base_transport__vehicle_versions') }}
+qualify row_number() over (partition by vehicle_id order by updated_at desc) = 1
