@@ -15,12 +15,16 @@ from entity_resolution.duckdb_udfs import register
 
 LAKE_ATTACH = "SDC_DBT_LAKE_ATTACH"
 EXTENSION_DIR = "SDC_DBT_EXTENSION_DIR"
+LAKE = "lake"  # the alias of the attach (warehouse/lake.py), the `database` of every model (dbt_project.yml)
 
 
 class Plugin(BasePlugin):
     def update_connection_config(self, creds, config: dict) -> None:
         if os.environ.get(EXTENSION_DIR):
             config["extension_directory"] = os.environ[EXTENSION_DIR]
+        # dbt-duckdb learns which databases are DuckLakes from the profile's `attach:`, which this plugin
+        # replaces; without it, it would drop relations with CASCADE, which DuckLake refuses.
+        creds._ducklake_dbs.add(LAKE)
 
     def configure_connection(self, conn) -> None:
         register(conn)
