@@ -20,6 +20,7 @@ import pandas as pd
 from data_contracts import checks
 from data_contracts.contract import Contract, Rule
 from data_contracts.parsing import clean_column, has_time, parse_column, per_value
+from data_contracts.tolerance import reject_ratio_trips
 
 LINEAGE = ["_source_system", "_source_file", "_source_sha256", "_record_number", "_load_id", "_loaded_at"]
 ROW_ID = "_row_id"
@@ -267,15 +268,21 @@ def apply_warnings(batch: Batch, failed: list[tuple[Rule, list[object]]]) -> Non
 
 
 def schema_drift(raw: pd.DataFrame, contract: Contract) -> dict[str, dict[str, list[str]]]:
-    """Per load: contract columns the load did not deliver (required ones entirely empty, or absent from the
-    raw table) and delivered columns the contract does not know (with at least one value in the load)."""
+    """Per load: contract columns the load did not deliver (absent from the raw table, or required ones empty
+    in every row of a load large enough that so many empty values cannot be chance: the reject-ratio
+    breaker's tolerance) and delivered columns the contract does not know (with at least one value in the load).
+
+    An hourly file of one record whose required value is missing (a JSON key left out, an empty cell) is that
+    row's problem, for quarantine; forty rows without the column are a changed export."""
     expected = {c.source_name for c in contract.columns}
     required = [c.source_name for c in contract.columns if c.required]
     source_cols = [c for c in raw.columns if not c.startswith("_")]
     out = {}
     for load_id, rows in raw.groupby("_load_id", sort=False):
         filled = {c for c in source_cols if rows[c].notna().any()}
-        missing = (expected - set(source_cols)) | {c for c in required if c in source_cols and c not in filled}
+        column_gone = reject_ratio_trips(len(rows), len(rows), contract.reject_ratio_threshold)
+        emptied = {c for c in required if c in source_cols and c not in filled} if column_gone else set()
+        missing = (expected - set(source_cols)) | emptied
         unknown = {c for c in filled if c not in expected}
         out[str(load_id)] = {"missing": sorted(missing), "unknown": sorted(unknown)}
     return out

@@ -27,7 +27,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
-    items.sort(key=lambda item: item.get_closest_marker("integration") is None)
+    items.sort(key=_schedule_rank)
+
+
+# Scale-1 workspaces take the longest: they start first so that no worker is left alone with one at the end.
+LONGEST = ("tests/models/", "tests/test_pipeline_on_spec_profile.py")
+
+
+def _schedule_rank(item: pytest.Item) -> int:
+    if item.get_closest_marker("integration") is None:
+        return 2
+    return 0 if item.nodeid.startswith(LONGEST) else 1
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -1,10 +1,10 @@
-"""The reject-ratio breaker (warehouse.validated.reject_ratio_trips): a load is held only when its quarantine
+"""The reject-ratio breaker (data_contracts.tolerance.reject_ratio_trips): a load is held only when its quarantine
 count is beyond counting noise of the contract's share — never for one bad row of a tiny hourly file."""
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from warehouse.validated import reject_ratio_trips
+from data_contracts.tolerance import reject_ratio_trips
 
 SHARES = st.sampled_from([0.01, 0.05, 0.1, 0.2])
 
