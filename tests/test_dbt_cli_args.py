@@ -50,7 +50,7 @@ def test_the_dbt_profile_names_no_workspace_and_the_attach_is_the_lakes():
     from pathlib import Path
 
     from pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_profile_environment
-    from sdc.config import load_settings
+    from sdc_settings import load_settings
     from warehouse.lake import attach_sql
 
     profile = (DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8")

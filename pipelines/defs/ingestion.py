@@ -16,9 +16,12 @@ from connectors.landing import ingest_feed
 from data_contracts.contract import contract_exists
 from pipelines.defs.validation import validated_assets, validated_key
 from pipelines.resources import LakeResource
-from sdc.config import Settings
+from sdc_settings import Settings
 
 AssetsAndChecks = tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]
+
+API_PULL_TAG = ("sdc/delivery", "api_pull")
+"""Tag of the raw assets pulled from an API: the `api_pull` job and its schedule select them by it."""
 
 
 def raw_key(dataset: str) -> dg.AssetKey:
@@ -82,6 +85,7 @@ def api_raw_asset(
         group_name=system,
         description=f"{description}: pulled from the {system} API, as delivered (text) + lineage.",
         kinds={"duckdb"},
+        tags=dict([API_PULL_TAG]),
     )
     def raw_asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
         settings = lake.settings()

@@ -248,31 +248,27 @@ def test_incomplete_snapshot_records_nothing(settings, lake, tmp_path):
     assert lake.execute("SELECT count(*) FROM lake.meta.api_pull_log").fetchone()[0] == 0
 
 
-def _materialize(dataset: str):
-    from pipelines.definitions import defs
+def _materialize(dataset: str, settings):
+    from pipelines.definitions import build_definitions
     from pipelines.defs.ingestion import raw_key
     from pipelines.resources import LakeResource
 
-    asset = defs.get_assets_def(raw_key(dataset))
-    result = dg.materialize([asset], resources={"lake": LakeResource()})
+    asset = build_definitions(settings).get_assets_def(raw_key(dataset))
+    result = dg.materialize([asset], resources={"lake": LakeResource.from_settings(settings)})
     (event,) = result.asset_materializations_for_node(asset.op.name)
     return {k: v.value for k, v in event.metadata.items()}
 
 
-def test_api_assets_skip_when_not_configured_and_pull_when_configured(settings, server, monkeypatch):
-    monkeypatch.delenv("SDC_TRANSPORT_API_URL", raising=False)
-    monkeypatch.delenv("SDC_CREDIT_API_URL", raising=False)
-    assert _materialize("transport.alarm")["skipped"] == "SDC_TRANSPORT_API_URL not set"
-    assert _materialize("credit.dishonest_entry")["skipped"] == "SDC_CREDIT_API_URL not set"
-    monkeypatch.setenv("SDC_CREDIT_API_URL", server.base_url)
-    monkeypatch.setenv("SDC_CREDIT_API_KEY", server.credit_api_key)
-    metadata = _materialize("credit.dishonest_entry")
+def test_api_assets_skip_when_not_configured_and_pull_when_configured(settings, server):
+    assert _materialize("transport.alarm", settings)["skipped"] == "SDC_TRANSPORT_API_URL not set"
+    assert _materialize("credit.dishonest_entry", settings)["skipped"] == "SDC_CREDIT_API_URL not set"
+    credit = dataclasses.replace(settings, credit_api_url=server.base_url, credit_api_key=server.credit_api_key)
+    metadata = _materialize("credit.dishonest_entry", credit)
     assert (
         metadata["rows_loaded"]
         == metadata["rows_read"]
         == len(api_view(server.world_dir, "credit_dishonest", server.now))
     )
-    monkeypatch.setenv("SDC_TRANSPORT_API_URL", server.base_url)
-    monkeypatch.setenv("SDC_TRANSPORT_API_TOKEN", "revoked")
+    revoked = dataclasses.replace(settings, transport_api_url=server.base_url, transport_api_token="revoked")
     with pytest.raises(dg.Failure, match=r"transport API \(system B.*HTTP 401"):
-        _materialize("transport.vehicle")
+        _materialize("transport.vehicle", revoked)

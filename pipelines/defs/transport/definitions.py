@@ -2,9 +2,11 @@
 
 from datetime import datetime
 
+import dagster as dg
+
 from connectors import transport
 from pipelines.defs.ingestion import api_raw_asset, with_validation
-from sdc.config import Settings
+from sdc_settings import Settings
 
 
 def _missing(settings: Settings) -> str | None:
@@ -30,7 +32,7 @@ def _alarms(con, settings: Settings):
         return transport.pull_alarms(con, api, since=datetime.strptime(since, transport.TS) if since else None)
 
 
-transport_assets, transport_checks = with_validation(
+_assets, _checks = with_validation(
     [
         api_raw_asset(transport.VEHICLES.dataset, transport.TITLES[transport.VEHICLES.dataset],
                       missing_config=_missing, pull=_vehicles),
@@ -39,3 +41,5 @@ transport_assets, transport_checks = with_validation(
     ],
     [transport.VEHICLES.dataset, transport.ALARMS.dataset],
 )  # fmt: skip
+
+defs = dg.Definitions(assets=_assets, asset_checks=_checks)

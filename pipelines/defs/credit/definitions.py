@@ -1,8 +1,10 @@
 """System E — 信用太仓 严重失信主体名单 (市信用办): the full list from its API with its history, raw then validated."""
 
+import dagster as dg
+
 from connectors import credit
 from pipelines.defs.ingestion import api_raw_asset, with_validation
-from sdc.config import Settings
+from sdc_settings import Settings
 
 
 def _missing(settings: Settings) -> str | None:
@@ -18,10 +20,12 @@ def _snapshot(con, settings: Settings):
         return [credit.pull_snapshot(con, api)]
 
 
-credit_assets, credit_checks = with_validation(
+_assets, _checks = with_validation(
     [
         api_raw_asset(credit.DISHONEST.dataset, credit.TITLES[credit.DISHONEST.dataset],
                       missing_config=_missing, pull=_snapshot)
     ],
     [credit.DISHONEST.dataset],
 )  # fmt: skip
+
+defs = dg.Definitions(assets=_assets, asset_checks=_checks)
