@@ -1,4 +1,4 @@
-"""System E — 信用太仓 严重失信主体名单 (市信用办): the full list from its API with its history, raw then validated."""
+"""System E — 信用太仓 严重失信主体名单 (市信用办): the full list from its API, raw then validated."""
 
 import dagster as dg
 
@@ -6,13 +6,7 @@ from connectors import credit
 from pipelines.defs.ingestion import api_raw_asset, with_validation
 from sdc_settings import Settings
 
-
-def _missing(settings: Settings) -> str | None:
-    if not settings.credit_api_url:
-        return "SDC_CREDIT_API_URL not set"
-    if not settings.credit_api_key:
-        return "SDC_CREDIT_API_KEY not set"
-    return None
+NEEDS = ("credit_api_url", "credit_api_key")
 
 
 def _snapshot(con, settings: Settings):
@@ -23,7 +17,7 @@ def _snapshot(con, settings: Settings):
 _assets, _checks = with_validation(
     [
         api_raw_asset(credit.DISHONEST.dataset, credit.TITLES[credit.DISHONEST.dataset],
-                      missing_config=_missing, pull=_snapshot)
+                      needs=NEEDS, pull=_snapshot)
     ],
     [credit.DISHONEST.dataset],
 )  # fmt: skip
