@@ -150,3 +150,20 @@ def test_settings_and_contracts_stand_alone():
         if t.split(".")[0] not in INDEPENDENT[m.split(".")[0]] | {m.split(".")[0]}
     ]
     assert offenders == []
+
+
+def test_below_the_code_location_nothing_knows_dagster():
+    """Readers, contracts, the warehouse and entity resolution know no Dagster: `pipelines` wires them."""
+    offenders = []
+    for name, path in modules().items():
+        if name.split(".")[0] == "simulator" or _layer(name) > 1:
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                found = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                found = [node.module or ""]
+            else:
+                continue
+            offenders += [f"{name}: {m}" for m in found if m.split(".")[0] in ("dagster", "dagster_dbt")]
+    assert offenders == []
