@@ -32,28 +32,27 @@ def main() -> None:
     if out.exists():
         shutil.rmtree(out)
     home, world = out / "sdc_home", out / "world"
-    os.environ.update(SDC_HOME=str(home), SDC_ENV="ci", SDC_LANDING_QUIET_SECONDS="0")
-    for var in ("SDC_LANDING_DIR", "SDC_LAKE_CATALOG"):
-        os.environ.pop(var, None)
+    environ = {k: v for k, v in os.environ.items() if k not in ("SDC_LANDING_DIR", "SDC_LAKE_CATALOG")}
 
     from entity_resolution import enterprises, evaluation
     from entity_resolution.lake import MENTIONS, resolve_in_lake
-    from sdc.config import load_settings
     from sdc.demo import simulated_apis
     from sdc.runner import run_assets
+    from sdc_settings import load_settings
     from simulator import simulate
     from warehouse.lake import lake_connection
 
+    base = load_settings({**environ, "SDC_HOME": str(home), "SDC_ENV": "ci", "SDC_LANDING_QUIET_SECONDS": "0"})
     started = time.perf_counter()
-    simulate(load_settings().landing_dir, world, days=args.days, scale=args.scale, seed=args.seed, profile=args.profile)
+    simulate(base.landing_dir, world, days=args.days, scale=args.scale, seed=args.seed, profile=args.profile)
     simulated = time.perf_counter() - started
-    with simulated_apis(load_settings(), world, faults=False) as settings:
+    with simulated_apis(base, world, faults=False) as settings:
         started = time.perf_counter()
         outcome = run_assets(settings, log_level="WARNING")
         pipeline = time.perf_counter() - started
     print(f"simulate {simulated:.1f} s; pipeline (all assets) {pipeline:.1f} s; success {outcome.success}")
 
-    settings = load_settings()
+    settings = base
     with lake_connection(settings) as con:
         if args.train:
             enterprises.train_model(con.execute(f"SELECT * FROM {MENTIONS}").df())

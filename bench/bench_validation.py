@@ -22,7 +22,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "contracts"), str(ROOT / "bench")]
 
-from raw_frames import raw_frame  # noqa: E402
+from delivered import raw_frame  # noqa: E402
 from validation_sql import MACROS, QUERIES  # noqa: E402
 
 from data_contracts.contract import load_contract  # noqa: E402

@@ -28,7 +28,7 @@ def commands(env: dict[str, str]) -> dict[str, tuple[list[str], Path | None]]:
         "python start": ([PY, "-c", "pass"], None),
         "sdc --help": ([SDC, "--help"], None),
         "Dagster definitions load": (
-            [PY, "-c", "from pipelines.definitions import defs; defs.resolve_implicit_global_asset_job_def()"],
+            [PY, "-c", "from pipelines.definitions import defs; defs().resolve_implicit_global_asset_job_def()"],
             None,
         ),
         "GX import": ([PY, "-c", "import great_expectations"], None),
@@ -41,7 +41,7 @@ def measure(env: dict[str, str], repeat: int) -> dict[str, list[float]]:
     """Seconds per repetition of each fixed cost. dbt writes into a throw-away target folder (the partial
     parse starts from the manifest `sdc setup` prepared, as a run's dbt invocation does)."""
     from pipelines.defs.dbt.project import dbt_environment, dbt_project
-    from sdc.config import load_settings
+    from sdc_settings import load_settings
 
     out: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="sdc-overheads-") as tmp:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -117,26 +117,6 @@ def canonical_town(value: str) -> str | None:
     if name in TOWNS:
         return name
     return TOWN_ALIASES.get(name)
-
-
-def in_taicang(lon: float, lat: float) -> bool:
-    (lon_lo, lon_hi), (lat_lo, lat_hi) = TAICANG_BOX["lon"], TAICANG_BOX["lat"]
-    return lon_lo <= lon <= lon_hi and lat_lo <= lat <= lat_hi
-
-
-def fix_coordinates(lon: float, lat: float) -> tuple[float, float, bool] | None:
-    """(lon, lat, swapped) inside Taicang, swapping a swapped pair back; None when neither order fits."""
-    if in_taicang(lon, lat):
-        return lon, lat, False
-    if in_taicang(lat, lon):
-        return lat, lon, True
-    return None
-
-
-def not_in_future(value: datetime | date, now: datetime) -> bool:
-    if isinstance(value, datetime):
-        return value <= now
-    return value <= now.date()
 
 
 # --- vehicle plates (GA 36-2018; domain_dictionary §2.5, Appendix A) -----------------------------------------

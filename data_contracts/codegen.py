@@ -16,7 +16,7 @@ import yaml
 
 from data_contracts.contract import Contract, all_contracts
 from data_contracts.typed_schema import typed_table_ddl
-from sdc.config import REPO_ROOT
+from sdc_settings import REPO_ROOT
 
 DBT_STAGING_DIR = REPO_ROOT / "dbt_project" / "models" / "staging"
 GENERATED_DIR = REPO_ROOT / "data_contracts" / "generated"

@@ -99,10 +99,6 @@ class Column:
             return "TIMESTAMPTZ"
         return DUCKDB_TYPES[self.logical_type]
 
-    @property
-    def sensitive(self) -> bool:
-        return self.classification.startswith("pii")
-
 
 @dataclass(frozen=True)
 class RowCountBand:

@@ -11,7 +11,7 @@ from functools import cache
 import pandas as pd
 
 from data_contracts.contract import Contract, Rule
-from data_contracts.validation import ROW_ID, derived_column
+from data_contracts.frame import ROW_ID, derived_column
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 

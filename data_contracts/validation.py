@@ -19,15 +19,11 @@ import pandas as pd
 
 from data_contracts import checks
 from data_contracts.contract import Contract, Rule
+from data_contracts.frame import ROW_ID, derived_column
 from data_contracts.parsing import clean_column, has_time, parse_column, per_value
 from data_contracts.tolerance import reject_ratio_trips
 
 LINEAGE = ["_source_system", "_source_file", "_source_sha256", "_record_number", "_load_id", "_loaded_at"]
-ROW_ID = "_row_id"
-
-
-def derived_column(rule: Rule) -> str:
-    return f"__{rule.name}__{rule.column}"
 
 
 def row_ids(raw: pd.DataFrame) -> pd.Series:

@@ -1,48 +1,60 @@
-"""The Dagster code location of the Taicang safety data centre."""
+"""The Dagster code location of the Taicang safety data centre: every department's definitions (each folder of
+`pipelines/defs/` exports its own), dbt, the enterprise resolution and publishing, on resources configured
+from one `Settings` object."""
+
+import os
 
 import dagster as dg
 
-from pipelines.defs.construction.assets import construction_assets, construction_checks
-from pipelines.defs.credit.assets import credit_assets, credit_checks
+from pipelines.defs.api_pull import api_pull_defs
+from pipelines.defs.construction.definitions import defs as construction
+from pipelines.defs.credit.definitions import defs as credit
 from pipelines.defs.dbt.assets import sdc_dbt_models, sdc_dbt_upstream
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.dbt.resource import SdcDbtCliResource, dbt_executable
-from pipelines.defs.hazchem.assets import hazchem_assets, hazchem_checks
+from pipelines.defs.hazchem.definitions import defs as hazchem
 from pipelines.defs.publish.assets import publish_assets
 from pipelines.defs.resolution.assets import RESOLUTION_ASSETS
-from pipelines.defs.schedules import api_pull_job, api_pull_schedule
-from pipelines.defs.sensors import landing_sensors
-from pipelines.defs.special_equipment.assets import special_equipment_assets, special_equipment_checks
-from pipelines.defs.transport.assets import transport_assets, transport_checks
+from pipelines.defs.special_equipment.definitions import defs as special_equipment
+from pipelines.defs.transport.definitions import defs as transport
 from pipelines.resources import LakeResource
+from sdc_settings import Settings, load_settings
+
+# A new department: its folder under pipelines/defs/ exporting `defs`, and one entry here.
+DEPARTMENTS = [hazchem, transport, construction, special_equipment, credit]
 
 all_assets_job = dg.define_asset_job(
     "daily_load", selection=dg.AssetSelection.all(), description="Every feed end to end, then publish."
 )
 
-defs = dg.Definitions(
-    assets=[
-        *hazchem_assets,
-        *transport_assets,
-        *construction_assets,
-        *special_equipment_assets,
-        *credit_assets,
-        sdc_dbt_upstream,
-        *RESOLUTION_ASSETS,
-        sdc_dbt_models,
-        *publish_assets,
-    ],
-    asset_checks=[*hazchem_checks, *transport_checks, *construction_checks, *special_equipment_checks, *credit_checks],
-    jobs=[all_assets_job, api_pull_job],
+_models_and_publishing = dg.Definitions(
+    assets=[sdc_dbt_upstream, *RESOLUTION_ASSETS, sdc_dbt_models, *publish_assets],
+    jobs=[all_assets_job],
     schedules=[
-        dg.ScheduleDefinition(job=all_assets_job, cron_schedule="30 2 * * *", execution_timezone="Asia/Shanghai"),
-        api_pull_schedule,
+        dg.ScheduleDefinition(job=all_assets_job, cron_schedule="30 2 * * *", execution_timezone="Asia/Shanghai")
     ],
-    sensors=landing_sensors,
-    resources={
-        "lake": LakeResource(),
-        "dbt": SdcDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
-    },
-    # One process writes the lake: steps run in-process, one after another.
-    executor=dg.in_process_executor,
 )
+
+
+def build_definitions(settings: Settings, *, secrets_from_environment: bool = False) -> dg.Definitions:
+    """The code location on `settings`' workspace. `secrets_from_environment`: the API credentials are read
+    from the environment at run time (`EnvVar`) rather than carried as values (see LakeResource)."""
+    return dg.Definitions.merge(
+        *DEPARTMENTS,
+        _models_and_publishing,
+        api_pull_defs,
+        dg.Definitions(
+            resources={
+                "lake": LakeResource.from_settings(settings, secrets_from_environment=secrets_from_environment),
+                "dbt": SdcDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+            },
+            # One process writes the lake: steps run in-process, one after another.
+            executor=dg.in_process_executor,
+        ),
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """For `dagster dev` (`sdc ui`): the settings of the environment the code location was started in."""
+    return build_definitions(load_settings(os.environ), secrets_from_environment=True)

@@ -1,20 +1,53 @@
-"""Dagster resources: the lakehouse connection. Settings come from sdc.config at run time."""
+"""Dagster resources: the workspace a run works on (lake, landing zone, archive) and the API endpoints it pulls
+from, configured from one `Settings` object — a run sees exactly the settings its definitions were built from."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 
-from sdc.config import Settings, load_settings
+from sdc_settings import SECRET_VARIABLES, Environment, Settings
 from warehouse.lake import lake_connection
+
+_PATHS = {f.name for f in fields(Settings) if f.type == "Path"}
 
 
 class LakeResource(dg.ConfigurableResource):
-    """Read-write connection to the DuckLake warehouse (one writer process at a time: see definitions)."""
+    """Read-write connection to the DuckLake warehouse (one writer process at a time: see definitions), and the
+    settings of the workspace it belongs to. Its fields are `Settings`' (see `sdc_settings`)."""
+
+    env: str
+    home: str
+    landing_dir: str
+    lake_catalog: str
+    extension_dir: str
+    landing_quiet_seconds: float
+    transport_api_url: str | None = None
+    transport_api_token: str | None = None
+    credit_api_url: str | None = None
+    credit_api_key: str | None = None
+    transport_alarms_since: str | None = None
+    publish_keep: int
+    iceberg_catalog_uri: str | None = None
+    iceberg_warehouse: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, secrets_from_environment: bool = False) -> "LakeResource":
+        """`secrets_from_environment`: the API credentials as `EnvVar`s (the UI shows their names, not their
+        values), for a code location whose settings were read from this process's environment."""
+        values = {f.name: getattr(settings, f.name) for f in fields(Settings)}
+        values = {k: str(v) if isinstance(v, Path | Environment) else v for k, v in values.items()}
+        if secrets_from_environment:
+            values |= {name: dg.EnvVar(var) for name, var in SECRET_VARIABLES.items() if values[name] is not None}
+        return cls(**values)
 
     def settings(self) -> Settings:
-        return load_settings()
+        values = {f.name: getattr(self, f.name) for f in fields(Settings)}
+        values |= {k: Path(values[k]) for k in _PATHS}
+        return Settings(**(values | {"env": Environment(self.env)}))
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from sdc.config import ConfigError, Settings, load_settings
+from sdc.invocation import invocation_settings
+from sdc_settings import ConfigError
 
 # Subcommand groups by module, imported only when one of them runs: `sdc --help` or `sdc sql` must not pay
 # for the simulator's pyarrow and numpy. A new group is one module with a Typer `app` and one line here.
@@ -56,14 +57,6 @@ app = typer.Typer(
 )
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-
-
 def _print_run(outcome) -> None:
     typer.echo(f"run {outcome.run_id}: {'succeeded' if outcome.success else 'FAILED'}")
     typer.echo(f"  assets materialized: {len(outcome.materialized)}")
@@ -77,6 +70,7 @@ def _print_run(outcome) -> None:
 
 @app.command()
 def run(
+    ctx: typer.Context,
     select: Annotated[
         str | None,
         typer.Option("--select", "-s", help="Dagster asset selection, e.g. 'group:hazchem' or 'key:marts/*'."),
@@ -85,13 +79,14 @@ def run(
     """Materialize assets against the configured sources (all by default). Non-zero exit when anything failed."""
     from sdc.runner import run_assets
 
-    outcome = run_assets(_settings(), select)
+    outcome = run_assets(invocation_settings(ctx), select)
     _print_run(outcome)
     raise typer.Exit(0 if outcome.success else 1)
 
 
 @app.command()
 def demo(
+    ctx: typer.Context,
     days: Annotated[int, typer.Option(help="Days of departmental deliveries to simulate.")] = 3,
     seed: Annotated[int, typer.Option(help="Simulator seed (same seed, same data).")] = 1,
     scale: Annotated[float, typer.Option(help="Size relative to Taicang (1 = about 3,000 enterprises).")] = 0.2,
@@ -101,7 +96,7 @@ def demo(
     from sdc.runner import run_assets
     from warehouse.publish import publish_history
 
-    settings = _settings()
+    settings = invocation_settings(ctx)
     started = time.monotonic()
     try:
         reset_workspace(settings)
@@ -112,8 +107,7 @@ def demo(
     world = simulate_into(settings, days, seed, scale)
     typer.echo(f"simulated {days} day(s) of deliveries into {settings.landing_dir}")
     # The simulator has finished writing: no need to wait out system C's quiet period.
-    os.environ.setdefault("SDC_LANDING_QUIET_SECONDS", "0")
-    with simulated_apis(settings, world) as api_settings:
+    with simulated_apis(replace(settings, landing_quiet_seconds=0), world) as api_settings:
         typer.echo(f"systems B and E served at {api_settings.transport_api_url}")
         outcome = run_assets(api_settings, log_level="WARNING")
     _print_run(outcome)
@@ -133,27 +127,28 @@ def demo(
 
 
 @app.command()
-def setup() -> None:
+def setup(ctx: typer.Context) -> None:
     """Install the DuckDB extensions from their PyPI wheels (offline) and prepare the dbt manifest."""
-    from sdc.runner import prepare_environment
+    from sdc.runner import prepare_workspace
 
-    settings = _settings()
-    prepare_environment(settings)
+    settings = invocation_settings(ctx)
+    prepare_workspace(settings)
     typer.echo(f"DuckDB extensions ready in {settings.extension_dir}; dbt manifest prepared")
 
 
 @app.command()
-def ui(port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000) -> None:
+def ui(ctx: typer.Context, port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000) -> None:
     """Start the Dagster UI (dagster dev) on this code location."""
-    from sdc.runner import dagster_ui_command, prepare_environment
+    from sdc.runner import dagster_ui_command, dagster_ui_environment, prepare_workspace
 
-    settings = _settings()
-    prepare_environment(settings)
-    raise typer.Exit(subprocess.call(dagster_ui_command(settings, port)))
+    settings = invocation_settings(ctx)
+    prepare_workspace(settings)
+    raise typer.Exit(subprocess.call(dagster_ui_command(port), env=dagster_ui_environment(settings)))
 
 
 @app.command()
 def sql(
+    ctx: typer.Context,
     query: Annotated[str | None, typer.Argument(help="SQL to run; omit for an interactive shell.")] = None,
     as_of: Annotated[
         str | None,
@@ -168,7 +163,7 @@ def sql(
     from warehouse.reader import open_published
 
     try:
-        session = open_published(_settings(), as_of, audience="full" if full else "masked")
+        session = open_published(invocation_settings(ctx), as_of, audience="full" if full else "masked")
     except NothingPublished as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
@@ -207,13 +202,13 @@ def _print_query(session, query: str) -> None:
 
 
 @app.command()
-def status() -> None:
+def status(ctx: typer.Context) -> None:
     """Per source dataset: last delivery and load, rows accepted/quarantined in the last day, held deliveries,
     rejected files. Non-zero exit when something needs attention."""
     from warehouse.lake import lake_connection
     from warehouse.status import lake_status, status_lines
 
-    with lake_connection(_settings()) as con:
+    with lake_connection(invocation_settings(ctx)) as con:
         report = lake_status(con)
     for line in status_lines(report):
         typer.echo(line)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sdc.config import ConfigError, Environment, Settings, load_settings
 from sdc.runner import WORKSPACE_MARKER, ensure_workspace
+from sdc_settings import ConfigError, Environment, Settings
 
 
 class WorkspaceInUse(RuntimeError):
@@ -69,27 +68,18 @@ def simulate_into(settings: Settings, days: int, seed: int, scale: float) -> Pat
 
 @contextmanager
 def simulated_apis(settings: Settings, world: Path, *, faults: bool = True) -> Iterator[Settings]:
-    """Serve systems B and E from the simulator on loopback, unless real ones are configured; the
-    environment points at them while the block runs. `faults=False` for measurements (no 429/5xx/slow)."""
+    """Serve systems B and E from the simulator on loopback, unless real ones are configured; the settings
+    yielded point at them while the block runs. `faults=False` for measurements (no 429/5xx/slow)."""
     if settings.transport_api_url or settings.credit_api_url:
         yield settings
         return
     from simulator import serve
 
     with serve(world, faults=faults, slow_delay_s=0.3) as server:
-        env = {
-            "SDC_TRANSPORT_API_URL": server.base_url,
-            "SDC_TRANSPORT_API_TOKEN": server.transport_token,
-            "SDC_CREDIT_API_URL": server.base_url,
-            "SDC_CREDIT_API_KEY": server.credit_api_key,
-        }
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            yield load_settings()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        yield replace(
+            settings,
+            transport_api_url=server.base_url,
+            transport_api_token=server.transport_token,
+            credit_api_url=server.base_url,
+            credit_api_key=server.credit_api_key,
+        )

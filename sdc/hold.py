@@ -6,17 +6,18 @@ from typing import Annotated
 
 import typer
 
+from sdc.invocation import invocation_settings
+
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("list")
-def hold_list() -> None:
+def hold_list(ctx: typer.Context) -> None:
     """Open holds: one line per load and breaker that tripped, with the file and the reason."""
-    from sdc.cli import _settings
     from warehouse.holds import open_holds
     from warehouse.lake import lake_connection
 
-    with lake_connection(_settings()) as con:
+    with lake_connection(invocation_settings(ctx)) as con:
         holds = open_holds(con)
     if not holds:
         typer.echo("no delivery held back")
@@ -27,17 +28,17 @@ def hold_list() -> None:
 
 @app.command("release")
 def hold_release(
+    ctx: typer.Context,
     load_id: Annotated[str, typer.Argument(help="Load id from `sdc hold list`.")],
     by: Annotated[str | None, typer.Option(help="Who reviewed it (default: the current user).")] = None,
 ) -> None:
     """Release a held delivery after review: its rows are validated and flow on at the next run."""
     import getpass
 
-    from sdc.cli import _settings
     from warehouse.holds import NoOpenHold, release
     from warehouse.lake import lake_connection
 
-    with lake_connection(_settings()) as con:
+    with lake_connection(invocation_settings(ctx)) as con:
         try:
             released = release(con, load_id, by or getpass.getuser())
         except NoOpenHold as exc:

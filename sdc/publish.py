@@ -6,18 +6,19 @@ from typing import Annotated
 
 import typer
 
+from sdc.invocation import invocation_settings
+
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("history")
-def history() -> None:
+def history(ctx: typer.Context) -> None:
     """Every publish: id, lake snapshot, time (Beijing), rows per mart, marts held back and why; expired ones
     are marked."""
-    from sdc.cli import _settings
     from warehouse.publish import publish_history
     from warehouse.reader import BEIJING
 
-    entries = publish_history(_settings())
+    entries = publish_history(invocation_settings(ctx))
     if not entries:
         typer.echo("nothing has been published yet")
         return
@@ -33,16 +34,16 @@ def history() -> None:
 
 @app.command("expire")
 def expire(
+    ctx: typer.Context,
     keep: Annotated[
         int | None, typer.Option("--keep", min=1, help="Publishes to keep queryable (default SDC_PUBLISH_KEEP).")
     ] = None,
 ) -> None:
     """Expire lake snapshots outside the retention window and delete files only they used."""
-    from sdc.cli import _settings
     from warehouse.lake import lake_connection
     from warehouse.publish import expire_publishes
 
-    settings = _settings()
+    settings = invocation_settings(ctx)
     with lake_connection(settings) as con:
         result = expire_publishes(con, keep or settings.publish_keep)
     typer.echo(f"expired {len(result.publishes)} publish(es) and {len(result.snapshots)} lake snapshot(s)")

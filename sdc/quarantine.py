@@ -6,22 +6,18 @@ from typing import Annotated
 
 import typer
 
+from sdc.invocation import invocation_settings
+
 app = typer.Typer(no_args_is_help=True)
 
 
-def _settings():
-    from sdc.cli import _settings as settings
-
-    return settings()
-
-
 @app.command("list")
-def list_quarantine() -> None:
+def list_quarantine(ctx: typer.Context) -> None:
     """Open quarantined rows by dataset and reason (a row with two reasons counts under both)."""
     from warehouse.lake import lake_connection
     from warehouse.validated import quarantine_summary, quarantine_totals
 
-    with lake_connection(_settings()) as con:
+    with lake_connection(invocation_settings(ctx)) as con:
         totals, reasons = quarantine_totals(con), quarantine_summary(con)
     if not totals:
         typer.echo("nothing quarantined")
@@ -36,6 +32,7 @@ def list_quarantine() -> None:
 
 @app.command("replay")
 def replay(
+    ctx: typer.Context,
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset id, e.g. hazchem.waybill.")],
 ) -> None:
     """Re-validate the open quarantined rows of DATASET with its current contract; move the ones that pass.
@@ -52,7 +49,7 @@ def replay(
     except KeyError as exc:
         typer.echo(f"error: {exc.args[0]}", err=True)
         raise typer.Exit(2) from exc
-    with lake_connection(_settings()) as con:
+    with lake_connection(invocation_settings(ctx)) as con:
         outcome = replay_rows(con, contract, validate_batch)
     typer.echo(
         f"{dataset} (contract {contract.version}): {outcome.rows_checked} open rows re-validated, "

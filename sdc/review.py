@@ -9,20 +9,17 @@ from typing import Annotated
 
 import typer
 
+from sdc.invocation import invocation_settings
+
 app = typer.Typer(no_args_is_help=True)
 
 
 SHOWN = ("mention_id", "dataset", "name", "identifier", "town")  # per mention of a pair
 
 
-def _settings():
-    from sdc.cli import _settings as settings
-
-    return settings()
-
-
 @app.command("list")
 def list_pairs(
+    ctx: typer.Context,
     reason: Annotated[
         str | None, typer.Option(help="Only this reason: uncertain, ambiguous or refused_<constraint>.")
     ] = None,
@@ -32,7 +29,7 @@ def list_pairs(
     from entity_resolution.lake import review_queue
     from warehouse.lake import lake_connection
 
-    with lake_connection(_settings(), read_only=True) as con:
+    with lake_connection(invocation_settings(ctx), read_only=True) as con:
         pairs = review_queue(con, reason, limit)
     if not pairs:
         typer.echo("no queued pairs" + (f" with reason {reason}" if reason else ""))
@@ -47,6 +44,7 @@ def list_pairs(
 
 @app.command("decide")
 def decide(
+    ctx: typer.Context,
     mention_l: Annotated[str, typer.Argument(help="One mention id (from `sdc review list`).")],
     mention_r: Annotated[str, typer.Argument(help="The other mention id.")],
     same: Annotated[
@@ -60,7 +58,7 @@ def decide(
     from warehouse.lake import lake_connection
 
     decision = "must_link" if same else "cannot_link"
-    with lake_connection(_settings()) as con:
+    with lake_connection(invocation_settings(ctx)) as con:
         try:
             record_decision(con, mention_l, mention_r, decision, decided_by=by, note=note)
         except (KeyError, ValueError) as exc:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sdc.config import REPO_ROOT, Settings
+from sdc_settings import REPO_ROOT, Settings
 
 DAGSTER_YAML = REPO_ROOT / "pipelines" / "dagster.yaml"
 WORKSPACE_MARKER = ".sdc-workspace"
@@ -21,10 +22,14 @@ def ensure_workspace(settings: Settings) -> None:
         (home / WORKSPACE_MARKER).write_text("created by sdc; `sdc demo` may wipe this folder\n", encoding="utf-8")
 
 
-def prepare_environment(settings: Settings) -> None:
-    """Everything a run needs before the code location loads: telemetry off, Dagster home, extensions, manifest."""
-    os.environ.update({"DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false", "DAGSTER_DISABLE_TELEMETRY": "1"})
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+# Telemetry off in the processes `sdc` starts (dbt gets its own from dbt_environment, GX sets its own default;
+# Dagster's instance has it off in dagster.yaml).
+TELEMETRY_OFF = {"DO_NOT_TRACK": "1", "GX_ANALYTICS_ENABLED": "false", "DAGSTER_DISABLE_TELEMETRY": "1"}
+
+
+def prepare_workspace(settings: Settings) -> None:
+    """Everything a run needs before the code location loads: the workspace, the Dagster instance's home and
+    configuration, the DuckDB extensions and the dbt manifest."""
     ensure_workspace(settings)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     target = settings.dagster_home / "dagster.yaml"
@@ -49,10 +54,14 @@ class RunOutcome:
 
 
 def run_assets(settings: Settings, selection: str | None = None, log_level: str = "INFO") -> RunOutcome:
-    prepare_environment(settings)
+    """Materialize `selection` (every asset by default) on `settings`' workspace: the code location is built
+    from these settings and the run recorded in its Dagster instance."""
+    prepare_workspace(settings)
     import dagster as dg
 
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
+
+    defs = build_definitions(settings)
 
     job = defs.resolve_implicit_global_asset_job_def()
     asset_graph = defs.resolve_asset_graph()
@@ -61,7 +70,7 @@ def run_assets(settings: Settings, selection: str | None = None, log_level: str 
         keys = list(dg.AssetSelection.from_string(selection).resolve(asset_graph))
         if not keys:
             raise ValueError(f"selection {selection!r} matches no asset")
-    with dg.DagsterInstance.get() as instance:
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         result = job.execute_in_process(
             instance=instance,
             asset_selection=keys,
@@ -85,6 +94,12 @@ def run_assets(settings: Settings, selection: str | None = None, log_level: str 
     return outcome
 
 
-def dagster_ui_command(settings: Settings, port: int) -> list[str]:
-    dagster = Path(os.sys.executable).with_name("dagster")
+def dagster_ui_command(port: int) -> list[str]:
+    dagster = Path(sys.executable).with_name("dagster")
     return [str(dagster), "dev", "-m", "pipelines.definitions", "-p", str(port)]
+
+
+def dagster_ui_environment(settings: Settings) -> dict[str, str]:
+    """`dagster dev` runs in its own processes: they read the settings from this environment, and the
+    instance from DAGSTER_HOME."""
+    return {**os.environ, **TELEMETRY_OFF, "DAGSTER_HOME": str(settings.dagster_home)}

@@ -15,13 +15,14 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.json"
 
 @pytest.fixture(scope="module")
 def defs():
-    from sdc.config import load_settings
-    from sdc.runner import prepare_environment
+    from sdc.runner import prepare_workspace
+    from sdc_settings import load_settings
 
-    prepare_environment(load_settings())
-    from pipelines.definitions import defs
+    settings = load_settings(os.environ)
+    prepare_workspace(settings)
+    from pipelines.definitions import build_definitions
 
-    return defs
+    return build_definitions(settings)
 
 
 def graph_of(defs) -> dict:
@@ -59,6 +60,6 @@ def test_code_location_does_not_import_great_expectations():
     import subprocess
     import sys
 
-    code = "import sys, pipelines.definitions; print('great_expectations' in sys.modules)"
+    code = "import sys; from pipelines.definitions import defs; defs(); print('great_expectations' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -1,6 +1,6 @@
 import pytest
 
-from sdc.config import ConfigError, Environment, load_settings, resolve_environment
+from sdc_settings import ConfigError, Environment, load_settings, resolve_environment
 
 
 def test_unknown_environment_names_the_allowed_ones():

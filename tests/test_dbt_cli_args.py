@@ -50,7 +50,7 @@ def test_the_dbt_profile_names_no_workspace_and_the_attach_is_the_lakes():
     from pathlib import Path
 
     from pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_profile_environment
-    from sdc.config import load_settings
+    from sdc_settings import load_settings
     from warehouse.lake import attach_sql
 
     profile = (DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8")
@@ -62,10 +62,14 @@ def test_the_dbt_profile_names_no_workspace_and_the_attach_is_the_lakes():
 
 
 def test_the_two_dbt_parts_cover_the_project_without_overlap():
-    from pipelines.defs.dbt.project import MARTS_SELECT, UPSTREAM_SELECT
+    """Every model and seed of the manifest is built by exactly one of the two parts (as dbt selects them)."""
+    from pipelines.defs.dbt.assets import json_manifest, sdc_dbt_models, sdc_dbt_upstream
 
-    assert set(UPSTREAM_SELECT.split()) == {"staging", "intermediate", "history", "resource_type:seed"}
-    assert MARTS_SELECT == "marts"
+    upstream, marts = set(sdc_dbt_upstream.keys), set(sdc_dbt_models.keys)
+    built = [n for n in json_manifest()["nodes"].values() if n["resource_type"] in ("model", "seed")]
+    assert not upstream & marts
+    assert len(upstream) + len(marts) == len(built)
+    assert {k.path[0] for k in marts} == {"marts"}
 
 
 def _manifest():

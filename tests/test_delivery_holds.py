@@ -4,6 +4,7 @@ every mart is published, the other datasets are validated up to the last day, th
 previous state, `sdc status` names the held file; after an operator's release its rows flow on at the next run.
 One workspace and two full runs for the module."""
 
+import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -13,9 +14,9 @@ from workspace_env import point_at
 
 from data_contracts.contract import load_contract
 from sdc.cli import app
-from sdc.config import Settings, load_settings
 from sdc.demo import simulated_apis
 from sdc.runner import RunOutcome, run_assets
+from sdc_settings import Settings, load_settings
 from simulator import simulate
 from warehouse import validated as layer
 from warehouse.holds import open_holds
@@ -51,7 +52,7 @@ def workspace(tmp_path_factory) -> Workspace:
     home = tmp_path_factory.mktemp("holds") / "sdc_home"
     with pytest.MonkeyPatch.context() as mp:
         point_at(mp, home)
-        settings = load_settings()
+        settings = load_settings(os.environ)
         start = date.today() - timedelta(days=4)
         world = home.parent / "world"
         simulate(settings.landing_dir, world, days=4, scale=0.05, seed=5, profile="clean", start=start)
@@ -67,9 +68,9 @@ def test_a_short_waybill_file_is_held_back_and_everything_else_publishes(workspa
     settings, first = workspace.settings, workspace.first
     assert first.success and not first.failed_checks, first
     assert f"{WAYBILLS}:row_count" in first.warned_checks
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
 
-    marts = [k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()]
+    marts = [k.to_user_string() for k in build_definitions(settings).resolve_asset_graph().get_all_asset_keys()]
     marts = [k for k in marts if k.startswith("marts/")]
     assert marts and set(marts) <= set(first.materialized) and "published/marts" in first.materialized
 

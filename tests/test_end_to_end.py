@@ -1,11 +1,13 @@
 """The walking skeleton end to end on a temporary workspace: landing file -> raw -> GX -> dbt -> mart -> sdc sql."""
 
+import os
+
 import pytest
 from typer.testing import CliRunner
 
 from sdc.cli import app
-from sdc.config import load_settings
 from sdc.runner import run_assets
+from sdc_settings import load_settings
 from simulator import simulate
 from warehouse.lake import lake_connection
 from warehouse.publish import publish_history
@@ -14,7 +16,7 @@ pytestmark = pytest.mark.integration  # runs the pipeline (tests/conftest.py: th
 
 
 def test_skeleton_runs_end_to_end_and_publishes(workspace):
-    settings = load_settings()
+    settings = load_settings(os.environ)
     summary = simulate(settings.landing_dir, workspace / "world", days=2, scale=0.02, seed=7, profile="clean")
     delivered = summary.counts["hazchem.enterprise"]
 
@@ -57,7 +59,7 @@ def test_sql_before_any_publish_is_a_clear_error(workspace):
 
 
 def test_sql_cannot_write(workspace):
-    settings = load_settings()
+    settings = load_settings(os.environ)
     simulate(settings.landing_dir, workspace / "world", days=1, scale=0.01, seed=3, profile="clean")
     assert run_assets(settings).success
     result = CliRunner().invoke(

@@ -10,6 +10,7 @@ About 5 minutes on 2 cores (one full pipeline run).
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -36,12 +37,12 @@ def spec_workspace(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 def lake(spec_workspace, monkeypatch: pytest.MonkeyPatch):
-    from sdc.config import load_settings
+    from sdc_settings import load_settings
     from warehouse.lake import lake_connection
 
     home, _, _ = spec_workspace
     point_at(monkeypatch, home)
-    with lake_connection(load_settings(), read_only=True) as con:
+    with lake_connection(load_settings(os.environ), read_only=True) as con:
         yield con
 
 

@@ -2,15 +2,16 @@
 vehicle and equipment id is recorded, the second day's deliveries arrive and the pipeline runs again. No
 mention resolved on the first run changes id, and no id change is recorded. Two full runs for the module."""
 
+import os
 import shutil
 from datetime import date, timedelta
 
 import pytest
 from workspace_env import point_at
 
-from sdc.config import load_settings
 from sdc.demo import simulated_apis
 from sdc.runner import run_assets
+from sdc_settings import load_settings
 from simulator import simulate
 from warehouse.lake import lake_connection
 
@@ -40,7 +41,7 @@ def two_runs(tmp_path_factory):
     home = tmp_path_factory.mktemp("stable_ids") / "sdc_home"
     with pytest.MonkeyPatch.context() as mp:
         point_at(mp, home)
-        settings = load_settings()
+        settings = load_settings(os.environ)
         start = date.today() - timedelta(days=2)
         delivered, world = home.parent / "delivered", home.parent / "world"
         simulate(delivered, world, days=2, scale=0.05, seed=7, profile="clean", start=start)

@@ -2,6 +2,7 @@
 CI environment, no landing quiet period (simulated deliveries are complete when written), and nothing of
 the developer's shell (a landing dir, a catalog, API endpoints) leaking in."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -28,13 +29,13 @@ def point_at(mp: pytest.MonkeyPatch, home: Path) -> None:
 def build(home: Path, world: Path, *, days: int, scale: float, seed: int, profile: str):
     """Simulated deliveries of `days` days into a fresh workspace at `home` and one full run over them; the
     process environment is restored after (other tests must not see this workspace or its stopped APIs)."""
-    from sdc.config import load_settings
     from sdc.demo import simulated_apis
     from sdc.runner import run_assets
+    from sdc_settings import load_settings
     from simulator import simulate
 
     with pytest.MonkeyPatch.context() as mp:
         point_at(mp, home)
-        simulate(load_settings().landing_dir, world, days=days, scale=scale, seed=seed, profile=profile)
-        with simulated_apis(load_settings(), world, faults=False) as settings:
+        simulate(load_settings(os.environ).landing_dir, world, days=days, scale=scale, seed=seed, profile=profile)
+        with simulated_apis(load_settings(os.environ), world, faults=False) as settings:
             return run_assets(settings, log_level="WARNING")

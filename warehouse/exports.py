@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from sdc.config import Settings
+from sdc_settings import Settings
 from warehouse.reader import Audience, open_published
 
 ICEBERG_NAMESPACES: dict[Audience, str] = {"full": "sdc_published", "masked": "sdc_published_masked"}

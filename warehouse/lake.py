@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import duckdb
 
-from sdc.config import Settings
+from sdc_settings import Settings
 from warehouse.extensions import connection_config, ensure_extensions
 
 LAKE = "lake"

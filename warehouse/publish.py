@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from sdc.config import Settings
+from sdc_settings import Settings
 from warehouse import failpoints, holds
 from warehouse.freshness import freshness_rows
 from warehouse.lake import LAKE, current_snapshot, open_lake

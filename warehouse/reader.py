@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from sdc.config import Settings
+from sdc_settings import Settings
 from warehouse.freshness import create_freshness_table
 from warehouse.lake import LAKE, _attach, attach_sql, open_lake
 from warehouse.masking import masked_select

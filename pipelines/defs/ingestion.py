@@ -16,9 +16,12 @@ from connectors.landing import ingest_feed
 from data_contracts.contract import contract_exists
 from pipelines.defs.validation import validated_assets, validated_key
 from pipelines.resources import LakeResource
-from sdc.config import Settings
+from sdc_settings import Settings
 
 AssetsAndChecks = tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]
+
+API_PULL_TAG = ("sdc/delivery", "api_pull")
+"""Tag of the raw assets pulled from an API: the `api_pull` job and its schedule select them by it."""
 
 
 def raw_key(dataset: str) -> dg.AssetKey:
@@ -71,10 +74,9 @@ def landing_raw_asset(feed: LandingFeed, description: str) -> dg.AssetsDefinitio
 Pull = Callable[[duckdb.DuckDBPyConnection, Settings], list[PullReport]]
 
 
-def api_raw_asset(
-    dataset: str, description: str, *, missing_config: Callable[[Settings], str | None], pull: Pull
-) -> dg.AssetsDefinition:
-    """`missing_config(settings)` names what is not configured (the asset then skips, it does not fail)."""
+def api_raw_asset(dataset: str, description: str, *, needs: Sequence[str], pull: Pull) -> dg.AssetsDefinition:
+    """`needs`: the settings the pull cannot do without (e.g. the API's URL and credential); when one is not
+    set the asset skips, naming its variable (`SDC_<FIELD>`), and does not fail."""
     system = dataset.split(".", 1)[0]
 
     @dg.asset(
@@ -82,10 +84,11 @@ def api_raw_asset(
         group_name=system,
         description=f"{description}: pulled from the {system} API, as delivered (text) + lineage.",
         kinds={"duckdb"},
+        tags=dict([API_PULL_TAG]),
     )
     def raw_asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
         settings = lake.settings()
-        missing = missing_config(settings)
+        missing = next((f"SDC_{name.upper()} not set" for name in needs if not getattr(settings, name)), None)
         if missing:
             context.log.warning(f"{dataset}: skipped, {missing}")
             return dg.MaterializeResult(metadata={"skipped": missing, "rows_read": 0, "rows_loaded": 0,

@@ -12,15 +12,16 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from connectors import construction, hazchem, special_equipment
 from connectors.feeds import LandingFeed
 from pipelines.defs.ingestion import run_keys
-from sdc.config import load_settings
+from pipelines.resources import LakeResource
+from sdc_settings import Settings
 
 
-def new_file_versions(feeds: Sequence[LandingFeed], cursor: dict[str, str]) -> tuple[list[dg.RunRequest], dict]:
+def new_file_versions(
+    feeds: Sequence[LandingFeed], cursor: dict[str, str], settings: Settings
+) -> tuple[list[dg.RunRequest], dict]:
     """Run requests for complete file versions not in the cursor, and the next cursor (pure of Dagster state)."""
-    settings = load_settings()
     requests, seen = [], {}
     for feed in feeds:
         for path in feed.candidates(settings.landing_dir):
@@ -51,15 +52,8 @@ def landing_sensor(folder: str, feeds: Sequence[LandingFeed]) -> dg.SensorDefini
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
-    def sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        requests, seen = new_file_versions(feeds, json.loads(context.cursor or "{}"))
+    def sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
+        requests, seen = new_file_versions(feeds, json.loads(context.cursor or "{}"), lake.settings())
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
 
     return sensor
-
-
-landing_sensors = [
-    landing_sensor("hazchem", hazchem.FEEDS),
-    landing_sensor("construction", construction.FEEDS),
-    landing_sensor("special_equipment", special_equipment.FEEDS),
-]

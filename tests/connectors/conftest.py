@@ -1,12 +1,14 @@
+import os
+
 import pytest
 
-from sdc.config import load_settings
+from sdc_settings import load_settings
 from warehouse.lake import lake_connection
 
 
 @pytest.fixture
 def settings(workspace):
-    return load_settings()
+    return load_settings(os.environ)
 
 
 @pytest.fixture

@@ -199,7 +199,7 @@ def credit_world(path, versions):
     return path
 
 
-def test_credit_list_history_answers_was_it_listed_on_a_date(settings, lake, tmp_path):
+def test_each_credit_pull_loads_only_the_entries_new_or_changed_since(settings, lake, tmp_path):
     world = credit_world(
         tmp_path / "e",
         [
@@ -211,27 +211,17 @@ def test_credit_list_history_answers_was_it_listed_on_a_date(settings, lake, tmp
             ("2026-11-05 10:00:00", "D", False, {}),
         ],
     )
-    seen = {}
+    loaded = []
     with (
         simulator.serve(world, faults=False) as srv,
         credit.client(srv.base_url, srv.credit_api_key, archive_dir=settings.archive_dir, retrying=FAST) as api,
     ):
         for day in ("2026-11-02", "2026-11-04", "2026-11-04", "2026-11-06"):
             srv.set_now(f"{day} 00:00:00")
-            seen[day] = credit.pull_snapshot(lake, api)
-            seen[day + "@"] = lake.execute(
-                "SELECT max(last_seen_at) FROM lake.raw.credit__dishonest_entry_history"
-            ).fetchone()[0]
-    assert [seen[d].rows_loaded for d in ("2026-11-02", "2026-11-06")] == [3, 1]
-    assert seen["2026-11-04"].rows_loaded == 0  # the second pull of the 4th: nothing changed, nothing loaded
-    history = lake.execute(
-        "SELECT entry_id, end_reason FROM lake.raw.credit__dishonest_entry_history ORDER BY entry_id, first_seen_at"
-    ).fetchall()
-    assert history == [("A", None), ("B", "changed"), ("B", None), ("C", "removed"), ("D", None)]
-    first_pull, second_pull, last_pull = seen["2026-11-02@"], seen["2026-11-04@"], seen["2026-11-06@"]
-    assert credit.listed_on(lake, first_pull) == ["A", "B", "C"]
-    assert credit.listed_on(lake, second_pull) == ["A"]  # B now 已移出, C gone
-    assert credit.listed_on(lake, last_pull) == ["A", "D"]
+            loaded.append(credit.pull_snapshot(lake, api).rows_loaded)
+    assert loaded == [3, 1, 0, 1]  # B changed on the 3rd; the second pull of the 4th saw nothing new
+    versions = lake.execute("SELECT id, zt FROM lake.raw.credit__dishonest_entry ORDER BY id, gxsj").fetchall()
+    assert versions == [("A", "有效"), ("B", "有效"), ("B", "已移出"), ("C", "有效"), ("D", "有效")]
 
 
 def test_incomplete_snapshot_records_nothing(settings, lake, tmp_path):
@@ -248,31 +238,27 @@ def test_incomplete_snapshot_records_nothing(settings, lake, tmp_path):
     assert lake.execute("SELECT count(*) FROM lake.meta.api_pull_log").fetchone()[0] == 0
 
 
-def _materialize(dataset: str):
-    from pipelines.definitions import defs
+def _materialize(dataset: str, settings):
+    from pipelines.definitions import build_definitions
     from pipelines.defs.ingestion import raw_key
     from pipelines.resources import LakeResource
 
-    asset = defs.get_assets_def(raw_key(dataset))
-    result = dg.materialize([asset], resources={"lake": LakeResource()})
+    asset = build_definitions(settings).get_assets_def(raw_key(dataset))
+    result = dg.materialize([asset], resources={"lake": LakeResource.from_settings(settings)})
     (event,) = result.asset_materializations_for_node(asset.op.name)
     return {k: v.value for k, v in event.metadata.items()}
 
 
-def test_api_assets_skip_when_not_configured_and_pull_when_configured(settings, server, monkeypatch):
-    monkeypatch.delenv("SDC_TRANSPORT_API_URL", raising=False)
-    monkeypatch.delenv("SDC_CREDIT_API_URL", raising=False)
-    assert _materialize("transport.alarm")["skipped"] == "SDC_TRANSPORT_API_URL not set"
-    assert _materialize("credit.dishonest_entry")["skipped"] == "SDC_CREDIT_API_URL not set"
-    monkeypatch.setenv("SDC_CREDIT_API_URL", server.base_url)
-    monkeypatch.setenv("SDC_CREDIT_API_KEY", server.credit_api_key)
-    metadata = _materialize("credit.dishonest_entry")
+def test_api_assets_skip_when_not_configured_and_pull_when_configured(settings, server):
+    assert _materialize("transport.alarm", settings)["skipped"] == "SDC_TRANSPORT_API_URL not set"
+    assert _materialize("credit.dishonest_entry", settings)["skipped"] == "SDC_CREDIT_API_URL not set"
+    credit = dataclasses.replace(settings, credit_api_url=server.base_url, credit_api_key=server.credit_api_key)
+    metadata = _materialize("credit.dishonest_entry", credit)
     assert (
         metadata["rows_loaded"]
         == metadata["rows_read"]
         == len(api_view(server.world_dir, "credit_dishonest", server.now))
     )
-    monkeypatch.setenv("SDC_TRANSPORT_API_URL", server.base_url)
-    monkeypatch.setenv("SDC_TRANSPORT_API_TOKEN", "revoked")
+    revoked = dataclasses.replace(settings, transport_api_url=server.base_url, transport_api_token="revoked")
     with pytest.raises(dg.Failure, match=r"transport API \(system B.*HTTP 401"):
-        _materialize("transport.vehicle")
+        _materialize("transport.vehicle", revoked)

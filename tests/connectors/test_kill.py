@@ -10,19 +10,21 @@ import pytest
 
 import simulator
 from connectors import construction, hazchem, special_equipment
-from sdc.config import load_settings
+from sdc_settings import load_settings
 from warehouse.lake import lake_connection, table_exists
 
 pytestmark = pytest.mark.integration  # loads in killed subprocesses (tests/conftest.py: the two tiers)
 
 FEEDS = (*hazchem.FEEDS, *construction.FEEDS, *special_equipment.FEEDS)
 LOAD = """
+import os
+
 from connectors import construction, hazchem, special_equipment
 from connectors.landing import ingest_feed
-from sdc.config import load_settings
+from sdc_settings import load_settings
 from warehouse.lake import lake_connection, table_exists
 
-settings = load_settings()
+settings = load_settings(os.environ)
 with lake_connection(settings) as con:
     for feed in (*hazchem.FEEDS, *construction.FEEDS, *special_equipment.FEEDS):
         ingest_feed(con, feed, settings.landing_dir, archive_dir=settings.archive_dir, quiet_seconds=0)

@@ -2,16 +2,19 @@
 
 import json
 import os
+from dataclasses import replace
 
 import dagster as dg
 
-from pipelines.defs.sensors import landing_sensors
+from pipelines.definitions import DEPARTMENTS
+from pipelines.resources import LakeResource
 
-SENSORS = {s.name: s for s in landing_sensors}
+SENSORS = {s.name: s for d in DEPARTMENTS for s in d.sensors or ()}
 
 
-def tick(name: str, cursor: str | None):
-    result = SENSORS[name](dg.build_sensor_context(cursor=cursor))
+def tick(name: str, cursor: str | None, settings):
+    context = dg.build_sensor_context(cursor=cursor, resources={"lake": LakeResource.from_settings(settings)})
+    result = SENSORS[name](context)
     return result.run_requests, result.cursor
 
 
@@ -20,22 +23,22 @@ def test_a_run_per_new_complete_file_version(settings):
     day.mkdir(parents=True)
     qyxx = day / "QYXX_20261128.csv"
     qyxx.write_bytes("企业编号\r\nHC000001\r\n".encode("gb18030"))
-    requests, cursor = tick("hazchem_landing_files", None)
+    requests, cursor = tick("hazchem_landing_files", None, settings)
     assert requests == [] and json.loads(cursor) == {}  # no .ok marker yet
     (day / "QYXX_20261128.csv.ok").write_bytes(b"")
     (day / "DZYD_20261128.csv").write_bytes(b"")
     (day / "DZYD_20261128.csv.ok").write_bytes(b"")
-    requests, cursor = tick("hazchem_landing_files", cursor)
+    requests, cursor = tick("hazchem_landing_files", cursor, settings)
     assert sorted(r.tags["sdc/file"] for r in requests) == [
         "hazchem/20261128/DZYD_20261128.csv",
         "hazchem/20261128/QYXX_20261128.csv",
     ]
     enterprise = next(r for r in requests if "QYXX" in r.tags["sdc/file"])
     assert dg.AssetKey(["raw", "hazchem", "enterprise"]) in enterprise.asset_selection
-    assert tick("hazchem_landing_files", cursor)[0] == []  # nothing new
+    assert tick("hazchem_landing_files", cursor, settings)[0] == []  # nothing new
     st = qyxx.stat()
     os.utime(qyxx, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # dropped again
-    again, _ = tick("hazchem_landing_files", cursor)
+    again, _ = tick("hazchem_landing_files", cursor, settings)
     assert [r.tags["sdc/file"] for r in again] == ["hazchem/20261128/QYXX_20261128.csv"]
     assert again[0].run_key != enterprise.run_key
 
@@ -44,20 +47,20 @@ def test_workbook_starts_both_sheets_and_lock_files_nothing(settings):
     folder = settings.landing_dir / "special_equipment"
     folder.mkdir(parents=True)
     (folder / "~$特种设备台账_20261130.xlsx").write_bytes(b"lock")
-    assert tick("special_equipment_landing_files", None)[0] == []
+    assert tick("special_equipment_landing_files", None, settings)[0] == []
     (folder / "特种设备台账_20261130.xlsx").write_bytes(b"PK")
-    requests, _ = tick("special_equipment_landing_files", None)
+    requests, _ = tick("special_equipment_landing_files", None, settings)
     assert sorted(r.tags["sdc/dataset"] for r in requests) == [
         "special_equipment.equipment",
         "special_equipment.inspection",
     ]
 
 
-def test_construction_files_wait_for_the_quiet_period(settings, monkeypatch):
+def test_construction_files_wait_for_the_quiet_period(settings):
     folder = settings.landing_dir / "construction"
     folder.mkdir(parents=True)
     (folder / "alarms_2026112809.jsonl").write_text('{"alarmId": "TA1"}\n', "utf-8")
-    monkeypatch.delenv("SDC_LANDING_QUIET_SECONDS", raising=False)
-    assert tick("construction_landing_files", None)[0] == []  # default quiet period: 300 s
-    monkeypatch.setenv("SDC_LANDING_QUIET_SECONDS", "0")
-    assert [r.tags["sdc/dataset"] for r in tick("construction_landing_files", None)[0]] == ["construction.alarm"]
+    waiting = replace(settings, landing_quiet_seconds=300)
+    assert tick("construction_landing_files", None, waiting)[0] == []  # default quiet period: 300 s
+    quiet = replace(settings, landing_quiet_seconds=0)
+    assert [r.tags["sdc/dataset"] for r in tick("construction_landing_files", None, quiet)[0]] == ["construction.alarm"]

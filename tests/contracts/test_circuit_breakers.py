@@ -3,14 +3,16 @@ back (its rows stay out of the validated layer) while the run succeeds and publi
 last good state; an operator's release lets the rows flow on, a corrected delivery ends the hold, and a stale
 source is a warning that stops nothing."""
 
+import os
+
 import pytest
 from deliveries import HEADER, days, drop_qyxx, row
 from typer.testing import CliRunner
 
 from data_contracts.contract import load_contract
 from sdc.cli import app
-from sdc.config import load_settings
 from sdc.runner import run_assets
+from sdc_settings import load_settings
 from warehouse import validated as layer
 from warehouse.holds import open_holds
 from warehouse.lake import lake_connection
@@ -46,7 +48,7 @@ def _lake(settings) -> tuple[int, int, dict[str, int], list[tuple[str, str]]]:
 
 
 def test_a_tripped_breaker_holds_back_that_delivery_and_the_rest_publishes(workspace):
-    settings = load_settings()
+    settings = load_settings(os.environ)
     landing = settings.landing_dir
     d = days(6)
     for i, day in enumerate(d[:3]):  # history: three good deliveries of 40 enterprises

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
-from raw_frames import API_DATASETS, raw_frame
+from delivered import API_DATASETS, raw_frame
 
 from data_contracts.contract import load_contract
 from data_contracts.parsing import clean_text, parse_date, parse_datetime

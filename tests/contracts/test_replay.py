@@ -1,6 +1,7 @@
 """`sdc quarantine replay`: after a contract fix the quarantined rows that now pass move to the validated table
 exactly once; after a corrected delivery the rows of the replaced file are superseded. Reconciliation holds."""
 
+import os
 import shutil
 
 import pytest
@@ -14,7 +15,7 @@ from data_contracts import contract as contract_module
 from data_contracts.contract import load_contract
 from data_contracts.validation import validate_batch
 from sdc.cli import app
-from sdc.config import load_settings
+from sdc_settings import load_settings
 from warehouse import validated as layer
 from warehouse.lake import lake_connection
 
@@ -62,7 +63,7 @@ def _counts(settings) -> dict[str, int]:
 
 
 def test_replay_moves_fixed_rows_exactly_once(workspace, fixed_contracts):
-    settings = load_settings()
+    settings = load_settings(os.environ)
     d = days(2)
     # A key in lower case breaks key_format (until the fix); a row without key stays quarantined. A damaged
     # optional value (营业中 is no 经营状态, 新湖镇 no Taicang town) is only a warning.
@@ -100,7 +101,7 @@ def test_replay_moves_fixed_rows_exactly_once(workspace, fixed_contracts):
 
 
 def test_corrected_delivery_supersedes_the_quarantined_rows(workspace):
-    settings = load_settings()
+    settings = load_settings(os.environ)
     (day,) = days(1)
     drop_qyxx(settings.landing_dir, day, [row(n, code="HC0000" if n == 0 else None) for n in range(10)])
     _load_and_validate(settings)

@@ -13,7 +13,7 @@ import yaml
 from data_contracts.contract import all_contracts
 from entity_resolution import lake as resolution_lake
 from pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_environment
-from sdc.config import load_settings
+from sdc_settings import load_settings
 from warehouse import validated
 from warehouse.lake import lake_connection
 

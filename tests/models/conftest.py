@@ -24,10 +24,10 @@ class BuiltWorkspace:
     outcome: object
 
     def lake(self):
-        from sdc.config import load_settings
+        from sdc_settings import load_settings
         from warehouse.lake import lake_connection
 
-        return lake_connection(load_settings(), read_only=True)
+        return lake_connection(load_settings(os.environ), read_only=True)
 
     def truth_table(self, con: duckdb.DuckDBPyConnection, name: str) -> str:
         return f"read_parquet('{self.truth / (name + '.parquet')}')"

@@ -14,10 +14,10 @@ def _map(con) -> dict[str, str]:
 
 
 def test_review_queue_decision_is_applied_and_ids_are_stable(on_workspace):
-    from sdc.config import load_settings
+    from sdc_settings import load_settings
     from warehouse.lake import lake_connection
 
-    with lake_connection(load_settings()) as con:
+    with lake_connection(load_settings(os.environ)) as con:
         before = _map(con)
         pair = con.execute(
             "SELECT mention_id_l, mention_id_r FROM lake.resolution.enterprise_review_queue "
@@ -40,9 +40,9 @@ def test_review_queue_decision_is_applied_and_ids_are_stable(on_workspace):
 
 def test_dbt_docs_generate_offline(on_workspace, tmp_path):
     from pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_docs_args, dbt_environment
-    from sdc.config import load_settings
+    from sdc_settings import load_settings
 
-    env = {**dbt_environment(load_settings()), "DBT_TARGET_PATH": str(tmp_path)}
+    env = {**dbt_environment(load_settings(os.environ)), "DBT_TARGET_PATH": str(tmp_path)}
     dbt = Path(sys.executable).with_name("dbt")
     done = subprocess.run([str(dbt), *dbt_docs_args()], cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]
@@ -61,7 +61,7 @@ def test_review_cli_lists_pairs_and_records_verdicts(on_workspace):
     from typer.testing import CliRunner
 
     from sdc.cli import app
-    from sdc.config import load_settings
+    from sdc_settings import load_settings
     from warehouse.lake import lake_connection
 
     listed = CliRunner().invoke(app, ["review", "list", "--reason", "uncertain", "--limit", "3"])
@@ -76,12 +76,12 @@ def test_review_cli_lists_pairs_and_records_verdicts(on_workspace):
     try:
         done = CliRunner().invoke(app, ["review", "decide", left, right, "--different", "--by", "cli-test"])
         assert done.exit_code == 0 and "cannot_link" in done.output, done.output
-        with lake_connection(load_settings(), read_only=True) as con:
+        with lake_connection(load_settings(os.environ), read_only=True) as con:
             stored = con.execute(
                 "SELECT mention_id_l, mention_id_r, decision FROM lake.resolution.enterprise_review_decisions "
                 "WHERE decided_by = 'cli-test'"
             ).fetchall()
         assert stored == [(left, right, "cannot_link")]
     finally:
-        with lake_connection(load_settings()) as con:
+        with lake_connection(load_settings(os.environ)) as con:
             con.execute("DELETE FROM lake.resolution.enterprise_review_decisions WHERE decided_by = 'cli-test'")

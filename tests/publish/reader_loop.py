@@ -12,11 +12,12 @@ Used by the concurrency tests and by bench/reader_latency.py.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
-from sdc.config import load_settings
+from sdc_settings import load_settings
 from warehouse.reader import open_published
 
 
@@ -34,7 +35,7 @@ def main() -> None:
     out, stop = Path(sys.argv[1]), Path(sys.argv[2])
     audience = sys.argv[3] if len(sys.argv) > 3 else "masked"
     pause = float(sys.argv[4]) if len(sys.argv) > 4 else 0.05
-    settings = load_settings()
+    settings = load_settings(os.environ)
     with out.open("a", encoding="utf-8") as f:
         while not stop.exists():
             started = time.perf_counter()

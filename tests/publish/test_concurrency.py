@@ -12,7 +12,7 @@ import pytest
 from reader_loop import read_state
 from workspace import SDC, copy_workspace, days_ago, deliver, run_sdc, sdc_env
 
-from sdc.config import load_settings
+from sdc_settings import load_settings
 from warehouse.publish import publish_history
 from warehouse.reader import open_published
 

@@ -2,11 +2,12 @@
 publish (through later publishes and retention), the others move on, and every published mart says per
 source dataset up to when its data is and which newer delivery is held back and why."""
 
+import os
 from datetime import UTC, datetime
 
 import pytest
 
-from sdc.config import load_settings
+from sdc_settings import load_settings
 from warehouse.holds import HOLDS_DDL
 from warehouse.lake import lake_connection
 from warehouse.publish import expire_publishes, publish, publish_history
@@ -48,7 +49,7 @@ def freshness(session) -> dict[tuple[str, str], dict]:
 
 @pytest.fixture
 def settings(workspace):
-    return load_settings()
+    return load_settings(os.environ)
 
 
 def test_a_held_back_mart_stays_at_its_last_good_publish_and_data_freshness_says_why(settings):

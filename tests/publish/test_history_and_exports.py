@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from workspace import copy_workspace, days_ago, deliver, run_sdc, sdc_env
 
 from sdc.cli import app
-from sdc.config import load_settings
+from sdc_settings import load_settings
 from warehouse.exports import ICEBERG_NAMESPACES, export_iceberg, iceberg_catalog
 from warehouse.extensions import connection_config
 from warehouse.lake import lake_connection
@@ -159,7 +159,7 @@ def test_retention_from_the_command_line(published, tmp_path):
     assert (datetime.now(UTC) - publish_history(settings)[0].expired_at) < timedelta(minutes=5)
 
 
-def test_a_mart_whose_latest_dbt_test_failed_stays_at_its_last_good_publish(published, monkeypatch):
+def test_a_mart_whose_latest_dbt_test_failed_stays_at_its_last_good_publish(published):
     """A run that selects only `published/marts` holds back a mart whose latest dbt test failed (it stays at
     its last good publish) and publishes the others; once the test passes again the mart is published fresh."""
     import dagster as dg
@@ -168,10 +168,9 @@ def test_a_mart_whose_latest_dbt_test_failed_stays_at_its_last_good_publish(publ
 
     env, settings = published
     check = next(s.key for s in sdc_dbt_models.check_specs if s.asset_key.path[-1] == MART)
-    monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
 
     def report(passed: bool) -> None:
-        with dg.DagsterInstance.get() as instance:
+        with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
             instance.report_runless_asset_event(
                 dg.AssetCheckEvaluation(asset_key=check.asset_key, check_name=check.name, passed=passed)
             )

@@ -12,7 +12,7 @@ from workspace import copy_workspace, days_ago, deliver, run_sdc, sdc_env
 
 from pipelines.defs.dbt.project import dbt_project
 from sdc.cli import app
-from sdc.config import load_settings
+from sdc_settings import load_settings
 from warehouse.lake import lake_connection
 from warehouse.publish import publish_history
 from warehouse.reader import open_published

@@ -1,9 +1,11 @@
 """Write–audit–publish on a real DuckLake: the audit refuses unclassified columns and anything the masked
 view would leak, readers stay on the last good publish, and retention expires old publishes."""
 
+import os
+
 import pytest
 
-from sdc.config import load_settings
+from sdc_settings import load_settings
 from warehouse.lake import lake_connection
 from warehouse.masking import UnclassifiedColumns, find_leaks
 from warehouse.publish import MaskingLeak, expire_publishes, publish, publish_history
@@ -43,7 +45,7 @@ def scan_every_published_table(session) -> list:
 
 @pytest.fixture
 def settings(workspace):
-    return load_settings()
+    return load_settings(os.environ)
 
 
 def test_masked_view_shows_no_id_or_phone_number_while_the_full_view_does(settings):

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from sdc.config import load_settings
+from sdc_settings import load_settings
 from warehouse.lake import lake_connection
 
 

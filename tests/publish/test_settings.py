@@ -2,7 +2,7 @@
 
 import pytest
 
-from sdc.config import ConfigError, load_settings
+from sdc_settings import ConfigError, load_settings
 
 
 def test_prod_needs_a_postgresql_catalog(tmp_path):

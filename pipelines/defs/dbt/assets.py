@@ -14,19 +14,20 @@ import os
 from collections.abc import Iterable, Mapping
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import dbt_assets
 
 from pipelines.defs.dbt.project import (
     MARTS_SELECT,
     NOT_BUILT,
     UPSTREAM_SELECT,
     dbt_build_args,
-    dbt_profile_environment,
+    dbt_environment,
     dbt_project,
     dbt_threads,
     held_back_reasons,
     invocation_target,
 )
+from pipelines.defs.dbt.resource import SdcDbtCliResource
 from pipelines.defs.dbt.translator import SdcDbtTranslator
 from pipelines.resources import LakeResource
 
@@ -66,10 +67,8 @@ def _dbt_part(name: str, select: str) -> dg.AssetsDefinition:
         select=select,
         name=name,
     )
-    def _models(context: dg.AssetExecutionContext, dbt: DbtCliResource, lake: LakeResource):
+    def _models(context: dg.AssetExecutionContext, dbt: SdcDbtCliResource, lake: LakeResource):
         settings = lake.settings()
-        # dagster-dbt starts dbt with this process's environment, where the profile finds the lake.
-        os.environ.update(dbt_profile_environment(settings))
         # The marts part leaves out what the first part held back (dbt would build it on stale models).
         upstream = held_back_marts(context.instance, sdc_dbt_upstream.keys) if name == "sdc_dbt_models" else {}
         excluded = sorted(k.path[-1] for k in context.selected_asset_keys if k in upstream)
@@ -77,6 +76,7 @@ def _dbt_part(name: str, select: str) -> dg.AssetsDefinition:
             context.log.warning(f"not building {', '.join(excluded)}: an upstream dbt test failed")
         invocation = dbt.cli(
             dbt_build_args(exclude=excluded, threads=dbt_threads(os.cpu_count())),
+            env=dbt_environment(settings),  # the profile finds the lake of these settings
             context=context,
             raise_on_error=False,
             target_path=invocation_target(settings.dbt_target_dir, name, context.run.run_id),

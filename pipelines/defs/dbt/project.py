@@ -9,7 +9,7 @@ from typing import Any
 
 from dagster_dbt import DbtProject
 
-from sdc.config import REPO_ROOT, Settings
+from sdc_settings import REPO_ROOT, Settings
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -120,7 +120,7 @@ def dbt_profile_environment(settings: Settings) -> dict[str, str]:
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
-    """The whole environment of a dbt subprocess."""
+    """The whole environment of a dbt subprocess: this process's (PATH, HOME, locale) and the profile's."""
     return {**os.environ, **dbt_profile_environment(settings)}
 
 

@@ -1,6 +1,6 @@
 """System D — 特种设备安全监管平台 (市市场监督管理局): the weekly workbook's two sheets, raw then validated."""
 
 from connectors import special_equipment
-from pipelines.defs.ingestion import landing_assets
+from pipelines.defs.landing import landing_department
 
-special_equipment_assets, special_equipment_checks = landing_assets(special_equipment.FEEDS, special_equipment.TITLES)
+defs = landing_department(special_equipment)

@@ -1,6 +1,6 @@
 """System A — 危险化学品全流程监管系统 (市应急管理局): landing-zone CSV feeds, raw then validated."""
 
 from connectors import hazchem
-from pipelines.defs.ingestion import landing_assets
+from pipelines.defs.landing import landing_department
 
-hazchem_assets, hazchem_checks = landing_assets(hazchem.FEEDS, hazchem.TITLES)
+defs = landing_department(hazchem)

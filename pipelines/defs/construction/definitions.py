@@ -1,6 +1,6 @@
 """System C — 智慧工地监管平台 (市住房和城乡建设局): hourly JSON Lines feeds, raw then validated."""
 
 from connectors import construction
-from pipelines.defs.ingestion import landing_assets
+from pipelines.defs.landing import landing_department
 
-construction_assets, construction_checks = landing_assets(construction.FEEDS, construction.TITLES)
+defs = landing_department(construction)

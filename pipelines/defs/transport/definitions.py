@@ -2,17 +2,13 @@
 
 from datetime import datetime
 
+import dagster as dg
+
 from connectors import transport
 from pipelines.defs.ingestion import api_raw_asset, with_validation
-from sdc.config import Settings
+from sdc_settings import Settings
 
-
-def _missing(settings: Settings) -> str | None:
-    if not settings.transport_api_url:
-        return "SDC_TRANSPORT_API_URL not set"
-    if not settings.transport_api_token:
-        return "SDC_TRANSPORT_API_TOKEN not set"
-    return None
+NEEDS = ("transport_api_url", "transport_api_token")
 
 
 def _client(settings: Settings):
@@ -30,12 +26,14 @@ def _alarms(con, settings: Settings):
         return transport.pull_alarms(con, api, since=datetime.strptime(since, transport.TS) if since else None)
 
 
-transport_assets, transport_checks = with_validation(
+_assets, _checks = with_validation(
     [
         api_raw_asset(transport.VEHICLES.dataset, transport.TITLES[transport.VEHICLES.dataset],
-                      missing_config=_missing, pull=_vehicles),
+                      needs=NEEDS, pull=_vehicles),
         api_raw_asset(transport.ALARMS.dataset, transport.TITLES[transport.ALARMS.dataset],
-                      missing_config=_missing, pull=_alarms),
+                      needs=NEEDS, pull=_alarms),
     ],
     [transport.VEHICLES.dataset, transport.ALARMS.dataset],
 )  # fmt: skip
+
+defs = dg.Definitions(assets=_assets, asset_checks=_checks)

@@ -1,8 +1,11 @@
-"""One environment resolver: every path, URL and secret the data centre uses comes from here."""
+"""One environment resolver: every path, URL and secret the data centre uses comes from here.
+
+A process reads its environment once (`load_settings`) at its entry point (`sdc`, the Dagster code location)
+and hands the `Settings` down; nothing below reads the environment. This module imports nothing of ours."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +21,10 @@ class Environment(StrEnum):
 
 # DuckLake catalog databases: SQLite for one machine, PostgreSQL for several (DuckLake's multi-user option).
 CATALOG_KINDS = ("sqlite", "postgres")
+
+
+# Settings that must not be shown (Dagster's UI shows the variable's name instead): {field: variable}.
+SECRET_VARIABLES = {"transport_api_token": "SDC_TRANSPORT_API_TOKEN", "credit_api_key": "SDC_CREDIT_API_KEY"}
 
 
 class ConfigError(ValueError):
@@ -98,8 +105,10 @@ class Settings:
         return self.home / "dbt_target"
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    env_vars = os.environ if environ is None else environ
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """The settings in `environ` (a process's entry point passes `os.environ`); a missing or unknown value is a
+    ConfigError naming the variable."""
+    env_vars = environ
     env = resolve_environment(env_vars.get("SDC_ENV"))
     home = Path(env_vars.get("SDC_HOME") or REPO_ROOT / ".sdc").expanduser().resolve()
     landing = Path(env_vars.get("SDC_LANDING_DIR") or home / "landing").expanduser().resolve()
@@ -126,9 +135,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         home=home,
         landing_dir=landing,
         transport_api_url=env_vars.get("SDC_TRANSPORT_API_URL") or None,
-        transport_api_token=env_vars.get("SDC_TRANSPORT_API_TOKEN") or None,
+        transport_api_token=env_vars.get(SECRET_VARIABLES["transport_api_token"]) or None,
         credit_api_url=env_vars.get("SDC_CREDIT_API_URL") or None,
-        credit_api_key=env_vars.get("SDC_CREDIT_API_KEY") or None,
+        credit_api_key=env_vars.get(SECRET_VARIABLES["credit_api_key"]) or None,
         lake_catalog=catalog,
         extension_dir=ext_dir.expanduser().resolve(),
         landing_quiet_seconds=_seconds(env_vars, "SDC_LANDING_QUIET_SECONDS", 300.0),
@@ -139,7 +148,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     )
 
 
-def _seconds(env_vars, name: str, default: float) -> float:
+def _seconds(env_vars: Mapping[str, str], name: str, default: float) -> float:
     value = env_vars.get(name)
     if not value:
         return default
