@@ -15,16 +15,9 @@ import duckdb
 import pyarrow as pa
 
 from connectors.records import Record
+from data_contracts.lineage import LINEAGE, LINEAGE_COLUMNS
 
-LINEAGE_COLUMNS = (
-    "_source_system",
-    "_source_file",
-    "_source_sha256",
-    "_record_number",
-    "_load_id",
-    "_loaded_at",
-)
-LINEAGE_TYPES = {"_record_number": "BIGINT", "_loaded_at": "TIMESTAMPTZ"}
+LINEAGE_TYPES = dict(LINEAGE)
 RECORD_SHA = "_record_sha256"
 """API tables only: hash of one record as received, to recognise a record already loaded."""
 

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from data_contracts.contract import Contract
+from data_contracts.lineage import LINEAGE
 
 # Lineage carried from the raw row, plus what validation adds.
 LINEAGE_COLUMNS = [
-    ("_source_system", "VARCHAR"),
-    ("_source_file", "VARCHAR"),
-    ("_source_sha256", "VARCHAR"),
-    ("_record_number", "BIGINT"),
-    ("_load_id", "VARCHAR"),
-    ("_loaded_at", "TIMESTAMPTZ"),
+    *LINEAGE,
     ("_row_id", "VARCHAR"),
     ("_warnings", "VARCHAR[]"),
     ("_contract_version", "VARCHAR"),

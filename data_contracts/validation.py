@@ -20,10 +20,9 @@ import pandas as pd
 from data_contracts import checks
 from data_contracts.contract import Contract, Rule
 from data_contracts.frame import ROW_ID, derived_column
+from data_contracts.lineage import LINEAGE_COLUMNS
 from data_contracts.parsing import clean_column, has_time, parse_column, per_value
 from data_contracts.tolerance import reject_ratio_trips
-
-LINEAGE = ["_source_system", "_source_file", "_source_sha256", "_record_number", "_load_id", "_loaded_at"]
 
 
 def row_ids(raw: pd.DataFrame) -> pd.Series:
@@ -312,7 +311,7 @@ def validate_batch(raw: pd.DataFrame, contract: Contract, now: datetime | None =
     bad = raw.index.isin(list(errors))
     ids = row_ids(raw) if {"_load_id", "_source_file", "_record_number"} <= set(raw.columns) else raw.index.astype(str)
     accepted = batch.typed.loc[~bad].copy()
-    for c in LINEAGE:
+    for c in LINEAGE_COLUMNS:
         accepted[c] = raw.loc[~bad, c] if c in raw.columns else None
     accepted["_row_id"] = ids[~bad]
     accepted["_warnings"] = [sorted(warnings[i]) if i in warnings else [] for i in accepted.index]
@@ -320,7 +319,7 @@ def validate_batch(raw: pd.DataFrame, contract: Contract, now: datetime | None =
 
     source_cols = [c for c in raw.columns if not c.startswith("_")]
     quarantined = pd.DataFrame(
-        {c: (raw.loc[bad, c] if c in raw.columns else None) for c in LINEAGE}, index=raw.index[bad]
+        {c: (raw.loc[bad, c] if c in raw.columns else None) for c in LINEAGE_COLUMNS}, index=raw.index[bad]
     )
     quarantined.insert(0, "dataset", contract.dataset)
     quarantined["_row_id"] = ids[bad]

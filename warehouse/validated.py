@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from data_contracts.contract import Contract
+from data_contracts.lineage import LINEAGE, LINEAGE_COLUMNS
 from data_contracts.tolerance import reject_ratio_trips
 from data_contracts.typed_schema import typed_columns, typed_table_ddl
 from warehouse import holds as delivery_holds
@@ -37,10 +38,9 @@ CREATE TABLE IF NOT EXISTS lake.meta.validation_log (
     rows_quarantined BIGINT, rows_warned BIGINT, missing_columns VARCHAR[], unknown_columns VARCHAR[],
     validated_at TIMESTAMPTZ)
 """
-QUARANTINE_DDL = """
+QUARANTINE_DDL = f"""
 CREATE TABLE IF NOT EXISTS lake.quarantine.rows (
-    dataset VARCHAR, _source_system VARCHAR, _source_file VARCHAR, _source_sha256 VARCHAR,
-    _record_number BIGINT, _load_id VARCHAR, _loaded_at TIMESTAMPTZ, _row_id VARCHAR, original_values VARCHAR,
+    dataset VARCHAR, {", ".join(f"{name} {kind}" for name, kind in LINEAGE)}, _row_id VARCHAR, original_values VARCHAR,
     reasons VARCHAR[], warnings VARCHAR[], contract_version VARCHAR, quarantined_at TIMESTAMPTZ,
     released_at TIMESTAMPTZ, released_contract_version VARCHAR, superseded_by_load VARCHAR)
 """
@@ -50,13 +50,6 @@ CREATE TABLE IF NOT EXISTS lake.meta.replay_log (
     rows_superseded BIGINT, rows_still_quarantined BIGINT)
 """
 OPEN = "released_at IS NULL AND superseded_by_load IS NULL"
-QUARANTINE_SCHEMA = [
-    ("dataset", pa.string()), ("_source_system", pa.string()), ("_source_file", pa.string()),
-    ("_source_sha256", pa.string()), ("_record_number", pa.int64()), ("_load_id", pa.string()),
-    ("_loaded_at", pa.timestamp("us", tz="UTC")), ("_row_id", pa.string()), ("original_values", pa.string()),
-    ("reasons", pa.list_(pa.string())), ("warnings", pa.list_(pa.string())), ("contract_version", pa.string()),
-    ("quarantined_at", pa.timestamp("us", tz="UTC")),
-]  # fmt: skip
 _ARROW_TYPES = {
     "VARCHAR": pa.string(),
     "BIGINT": pa.int64(),
@@ -67,6 +60,11 @@ _ARROW_TYPES = {
     "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
     "VARCHAR[]": pa.list_(pa.string()),
 }
+QUARANTINE_SCHEMA = [
+    ("dataset", pa.string()), *((name, _ARROW_TYPES[kind]) for name, kind in LINEAGE), ("_row_id", pa.string()),
+    ("original_values", pa.string()), ("reasons", pa.list_(pa.string())), ("warnings", pa.list_(pa.string())),
+    ("contract_version", pa.string()), ("quarantined_at", pa.timestamp("us", tz="UTC")),
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -228,7 +226,7 @@ def replay(con: duckdb.DuckDBPyConnection, contract: Contract, validate) -> Repl
         released = 0
         if len(open_rows):
             raw = pd.DataFrame([json.loads(v) for v in open_rows["original_values"]], index=open_rows.index)
-            for c in ["_source_system", "_source_file", "_source_sha256", "_record_number", "_load_id", "_loaded_at"]:
+            for c in LINEAGE_COLUMNS:
                 raw[c] = open_rows[c]
             result = validate(raw, contract)
             if len(result.accepted):
