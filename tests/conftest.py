@@ -30,8 +30,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_schedule_rank)
 
 
-# Scale-1 workspaces take the longest: they start first so that no worker is left alone with one at the end.
-LONGEST = ("tests/models/", "tests/test_pipeline_on_spec_profile.py")
+# The longest (scale-1 workspaces, three runs with readers or a kill) start first, so that no worker is left
+# alone with one at the end.
+LONGEST = (
+    "tests/models/",
+    "tests/test_pipeline_on_spec_profile.py",
+    "tests/publish/test_crash.py",
+    "tests/publish/test_concurrency.py",
+)
+# Modules whose tests share no module-scoped workspace: each of their tests may go to its own worker.
+PER_TEST = ("tests/publish/test_crash.py", "tests/publish/test_concurrency.py")
 
 
 def _schedule_rank(item: pytest.Item) -> int:
@@ -42,8 +50,8 @@ def _schedule_rank(item: pytest.Item) -> int:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """One worker per workspace: a test module (its module-scoped workspace is built once), and every module of
-    tests/models together (they share the session workspace `built`)."""
+    """One worker per workspace: a test module (its module-scoped workspace is built once), every module of
+    tests/models together (they share the session workspace `built`), and each test of a PER_TEST module."""
     if config.getvalue("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
@@ -51,6 +59,8 @@ def pytest_xdist_make_scheduler(config, log):
     class ByWorkspace(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
+            if module in PER_TEST:
+                return nodeid
             return "tests/models" if module.startswith("tests/models/") else module
 
     return ByWorkspace(config, log)
