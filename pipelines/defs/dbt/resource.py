@@ -22,19 +22,16 @@ class SdcDbtCliResource(DbtCliResource):
     """dagster-dbt's resource, with dbt-core from this environment and an explicit environment for dbt.
 
     Its stock version asks the executable (`dbt --version`, a 4 s process that also looks up the newest
-    release) and loads the profile in-process to fetch column metadata, which no asset here asks for; both are
-    paid on every run. dbt-core is a locked dependency of this environment, so its version is known.
+    release) on every run; dbt-core is a locked dependency of this environment, so its version is known.
 
     Its stock `cli` starts dbt with this process's environment and takes no other: the profile would find the
     lake only if the settings were written into `os.environ`. `cli` here takes the environment of the dbt
-    process (`dbt_environment(settings)`) and adds what dagster-dbt's own `cli` adds."""
+    process (`dbt_environment(settings)`) and adds what dagster-dbt's own `cli` adds. It loads no adapter in
+    this process (the stock `cli` does, for column metadata no asset here asks for)."""
 
     @cached_property
     def _cli_version(self) -> version.Version:
         return version.parse(package_version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args):
-        return None
 
     def cli(  # type: ignore[override]
         self,
