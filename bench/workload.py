@@ -103,7 +103,8 @@ def api_records(w: World, *, history: bool) -> dict[str, list[str]]:
 
 def floor_seconds(w: World, *, history: bool) -> tuple[float, int]:
     """Decode and parse the load's landing files and API records with plain DuckDB (no lake, no checks);
-    returns (seconds, rows). Spreadsheets go through openpyxl (DuckDB reads no .xlsx without an extension);
+    returns (seconds, rows). Spreadsheets go through calamine, as the reader's cells do (DuckDB reads no .xlsx
+    without an extension);
     non-UTF-8 text is decoded by Python first. Selecting the records of the window is not timed."""
     with tempfile.TemporaryDirectory(prefix="sdc-floor-") as tmp:
         api_files = []
@@ -129,12 +130,10 @@ def _parse(con: duckdb.DuckDBPyConnection, path: Path, tmp: Path) -> int:
     if suffix == ".xlsx":
         if path.name.startswith("~$"):  # Excel's lock file, no data
             return 0
-        import openpyxl
+        from python_calamine import CalamineWorkbook
 
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        rows = sum(1 for sheet in book.worksheets for _ in sheet.iter_rows(min_row=2, values_only=True))
-        book.close()
-        return rows
+        book = CalamineWorkbook.from_path(str(path))
+        return sum(max(book.get_sheet_by_name(name).height - 1, 0) for name in book.sheet_names)
     if suffix not in (".csv", ".jsonl", ".json", ".txt"):
         return 0  # .ok markers and the like
     data = path.read_bytes()

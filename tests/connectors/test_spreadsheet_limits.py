@@ -306,3 +306,80 @@ def test_zip_bomb_that_lies_about_its_size_is_cut_at_the_declared_size(tmp_path)
     result = read_in_subprocess(path)
     assert result["outcome"].startswith("not_xlsx"), result
     assert result["peak_mb"] < 300, result
+
+
+# -- the shape scan guards calamine, which builds a sheet's whole rectangle and aborts the process when it
+# cannot: every spelling of a far-away cell is found before calamine reads the sheet ------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "rule"),
+    [
+        ('<row r="2">' + "<c><v>1</v></c>" * (LIMITS.max_columns + 1) + "</row>", "too_many_columns"),
+        ('<row r="2"><c s="1" foo=">" r="XFD2"><v>1</v></c></row>', "too_many_columns"),
+        (  # each row tag unlike the last, or the sheet would compress past the zip-bomb ratio
+            '<row r="2"><c r="A2"><v>1</v></c></row>' + "".join(f'<row spans="{i}"/>' for i in range(LIMITS.max_rows)),
+            "too_many_rows",
+        ),
+        ('<row r="2"><c r="A1048576"><v>1</v></c></row>', "too_many_rows"),
+    ],
+    ids=[
+        "cells-without-references",
+        "reference-after-a-quoted-bracket",
+        "rows-without-references",
+        "cell-below-its-row",
+    ],
+)
+def test_far_cells_in_any_spelling_are_rejected_before_the_sheet_is_built(rows, rule):
+    assert str(reads_or_rejects(zipped(parts(sheet(header_row() + rows))))).startswith(rule)
+
+
+def test_prefixed_unreferenced_and_reordered_tags_read_as_the_plain_ones():
+    """The same two records written three ways: as Excel does, with a namespace prefix and `r` last, and with no
+    `r` at all (each row and cell follows the one before)."""
+    values = [["JY1", "31103205852023010001", "定期检验"], ["JY2", "31103205852023010002", "首次检验"]]
+
+    def spelled(how: str) -> bytes:
+        rows = []
+        for n, row in enumerate(values, start=2):
+            cells = []
+            for c, v in enumerate(row):
+                ref = f"{chr(65 + c)}{n}"
+                text = f"<is><t>{v}</t></is>" if how != "prefixed" else f"<x:is><x:t>{v}</x:t></x:is>"
+                cells.append(
+                    {
+                        "plain": f'<c r="{ref}" t="inlineStr">{text}</c>',
+                        "prefixed": f'<x:c t="inlineStr" s="0" r="{ref}">{text}</x:c>',
+                        "unreferenced": f'<c t="inlineStr">{text}</c>',
+                    }[how]
+                )
+            tag = "x:row" if how == "prefixed" else "row"
+            attrs = "" if how == "unreferenced" else f' r="{n}"'
+            rows.append(f"<{tag}{attrs}>{''.join(cells)}</{tag}>")
+        body = "".join(rows)
+        if how == "prefixed":
+            head = header_row().replace("<row", "<x:row").replace("</row>", "</x:row>")
+            head = head.replace("<c ", "<x:c ").replace("</c>", "</x:c>")
+            head = head.replace("<is><t>", "<x:is><x:t>").replace("</t></is>", "</x:t></x:is>")
+            return (
+                f'<?xml version="1.0" encoding="UTF-8"?><x:worksheet xmlns:x="{MAIN}"><x:sheetData>{head}{body}'
+                "</x:sheetData></x:worksheet>"
+            ).encode()
+        head = header_row() if how == "plain" else header_row().replace(' r="1"', "").replace(' r="', ' x="')
+        return sheet(head + body)
+
+    read = {how: INSPECTION.read(zipped(parts(spelled(how)))) for how in ("plain", "prefixed", "unreferenced")}
+    assert [{k: v for k, v in r.values.items() if v is not None} for r in read["plain"].records] == [
+        {"报告编号": "JY1", "注册代码": "31103205852023010001", "检验类别": "定期检验"},
+        {"报告编号": "JY2", "注册代码": "31103205852023010002", "检验类别": "首次检验"},
+    ]
+    for how in ("prefixed", "unreferenced"):
+        assert [(r.number, r.values) for r in read[how].records] == [
+            (r.number, r.values) for r in read["plain"].records
+        ]
+
+
+def test_an_error_cell_is_kept_as_the_workbook_shows_it():
+    rows = '<row r="2"><c r="A2" t="inlineStr"><is><t>JY1</t></is></c><c r="D2" t="e"><v>#N/A</v></c></row>'
+    (record,) = INSPECTION.read(zipped(parts(sheet(header_row() + rows)))).records
+    assert record.values["检验日期"] == "#N/A"
