@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import duckdb
 
 from sdc_settings import Settings
-from warehouse.extensions import connection_config, ensure_extensions
+from warehouse.extensions import connection_config, ensure_extensions, mark_verified
 
 LAKE = "lake"
 # Layers of the warehouse, one schema each.
@@ -58,6 +58,7 @@ def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | No
     con = duckdb.connect(config=connection_config(settings.extension_dir, trust_installed=read_only))
     _attach(con, attach_sql(settings, read_only=read_only, snapshot=snapshot))
     if not read_only:
+        mark_verified(settings.extension_dir)
         # one catalog read instead of a catalog write per layer (every step of every run opens the lake)
         listed = con.execute(f"SELECT schema_name FROM duckdb_schemas() WHERE database_name = '{LAKE}'").fetchall()
         present = {name for (name,) in listed}
