@@ -1,7 +1,8 @@
 """Domain checks behind the contracts' custom rules: identifiers with check characters, towns, coordinates.
 
-Pure functions over one normalised value (None means "not applicable", never a failure); the
-validator turns each into a derived boolean column that a stock GX expectation checks.
+Pure functions over one value (None means "not applicable", never a failure): an identifier or a plate as
+data_contracts.normalise made it, which validation does once per value; the validator turns each into a derived
+boolean column that a stock GX expectation checks.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+
+from data_contracts.normalise import NEV_PLATE_RE, PLATE_RE, PROVINCELESS_RE, PROVINCES
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I O S V Z
 USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
@@ -30,11 +33,6 @@ with TOWNS_SEED.open(encoding="utf-8", newline="") as _seed:
 TOWN_ALIASES = {"港区": "太仓港经济技术开发区", "新区": "高新区", "城厢": "城厢镇"}
 
 
-def normalize_code(value: str) -> str:
-    """NFKC (full-width -> half-width), upper case, no spaces or hyphens: how identifiers are compared."""
-    return unicodedata.normalize("NFKC", value).strip().upper().replace("-", "").replace(" ", "")
-
-
 def uscc_check_char(first17: str) -> str:
     total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
     return USCC_CHARS[(31 - total % 31) % 31]
@@ -45,7 +43,6 @@ def is_uscc_shape(code: str) -> bool:
 
 
 def uscc_valid(code: str) -> bool:
-    code = normalize_code(code)
     return is_uscc_shape(code) and uscc_check_char(code[:17]) == code[17]
 
 
@@ -56,7 +53,6 @@ def org_check_char(body8: str) -> str:
 
 
 def org_code_valid(code: str) -> bool:
-    code = normalize_code(code)
     return bool(re.fullmatch(r"[0-9A-Z]{8}[0-9X]", code)) and org_check_char(code[:8]) == code[8]
 
 
@@ -69,7 +65,6 @@ def regno15_check_digit(first14: str) -> str:
 
 
 def regno15_valid(code: str) -> bool:
-    code = normalize_code(code)
     return bool(re.fullmatch(r"\d{15}", code)) and regno15_check_digit(code[:14]) == code[14]
 
 
@@ -78,7 +73,6 @@ def id_check_char(first17: str) -> str:
 
 
 def id_number_valid(code: str) -> bool:
-    code = normalize_code(code)
     if not re.fullmatch(r"\d{17}[\dX]", code) or id_check_char(code[:17]) != code[17]:
         return False
     try:
@@ -100,18 +94,6 @@ def cas_valid(cas: str) -> bool:
     return sum(int(d) * (i + 1) for i, d in enumerate(digits)) % 10 == int(m.group(3))
 
 
-def classify_enterprise_identifier(value: str) -> str:
-    """Shape of what sits in a USCC column: uscc, regno15, org_code or unknown."""
-    code = normalize_code(value)
-    if len(code) == 18 and is_uscc_shape(code):
-        return "uscc"
-    if re.fullmatch(r"\d{15}", code):
-        return "regno15"
-    if re.fullmatch(r"[0-9A-Z]{8}[0-9X]", code):
-        return "org_code"
-    return "unknown"
-
-
 def canonical_town(value: str) -> str | None:
     name = unicodedata.normalize("NFKC", value).strip()
     if name in TOWNS:
@@ -119,56 +101,7 @@ def canonical_town(value: str) -> str | None:
     return TOWN_ALIASES.get(name)
 
 
-# --- vehicle plates (GA 36-2018; domain_dictionary §2.5, Appendix A) -----------------------------------------
-PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-PLATE_RE = re.compile(rf"[{PROVINCES}使领][A-HJ-NP-Z][A-HJ-NP-Z0-9]{{4}}[A-HJ-NP-Z0-9挂学警港澳]")
-NEV_PLATE_RE = re.compile(rf"[{PROVINCES}][A-HJ-NP-Z](?:\d{{5}}[DF]|[DF][A-HJ-NP-Z0-9]\d{{4}})")
-PLATE_COLOUR_WORDS = {"蓝": 1, "黄": 2, "黑": 3, "白": 4, "绿": 5, "黄绿": 93, "渐变绿": 94}
-# Separators typed inside a plate (§2.5.5): space, middle dot, katakana dot, bullet, full stop, hyphen, underscore.
-PLATE_SEPARATORS = re.compile(r"[\s·・•.\-_]")
-# A plate without its province character: authority letter + serial (ordinary or new-energy).
-PROVINCELESS_RE = re.compile(
-    r"[A-HJ-NP-Z](?:[A-HJ-NP-Z0-9]{4}[A-HJ-NP-Z0-9挂学警港澳]|\d{5}[DF]|[DF][A-HJ-NP-Z0-9]\d{4})"
-)
-
-
-def _split_colour(s: str) -> tuple[str, int | None]:
-    """A colour glued on before or after the plate (`黄苏E12345`, `苏E12345黄`, `苏E12345(黄色)`)."""
-    for word in sorted(PLATE_COLOUR_WORDS, key=len, reverse=True):
-        suffix = re.search(rf"\(?{word}色?\)?$", s)
-        if suffix and suffix.start() > 0:
-            return s[: suffix.start()], PLATE_COLOUR_WORDS[word]
-        prefix = re.match(rf"{word}色?", s)
-        # 黑 is also a province (黑A12345): a colour only when a province character follows it
-        if prefix and (word not in PROVINCES or s[prefix.end() : prefix.end() + 1] in PROVINCES):
-            return s[prefix.end() :], PLATE_COLOUR_WORDS[word]
-    return s, None
-
-
-def _serial_letters(s: str, start: int) -> str:
-    """O and I never occur in a serial (GA 36): they are the digits 0 and 1 mistyped."""
-    return s[:start] + s[start:].replace("O", "0").replace("I", "1")
-
-
-def normalize_plate(raw: str, local_province: str | None = None) -> tuple[str, int | None]:
-    """(plate, colour code or None) for every variant of dictionary §2.5.5: NFKC (full width), upper case,
-    separators dropped, a glued-on colour (word or `_2` code) split off, O/I in the serial read as 0/1. A plate
-    without its province character gets `local_province` when given (a Suzhou-local source), else stays without."""
-    s = unicodedata.normalize("NFKC", raw).upper().strip()
-    colour = None
-    m = re.search(r"_(\d{1,2})$", s)  # 苏E12345_2: colour code suffix
-    if m:
-        colour, s = int(m.group(1)), s[: m.start()]
-    s = PLATE_SEPARATORS.sub("", s)
-    if colour is None:
-        s, colour = _split_colour(s)
-    has_province = s[:1] in PROVINCES or s[:1] in "使领"
-    s = _serial_letters(s, 2 if has_province else 1)
-    if not has_province and local_province and PROVINCELESS_RE.fullmatch(s):
-        s = local_province + s
-    return s, colour
-
-
+# --- vehicle plates (GA 36-2018; domain_dictionary §2.5, Appendix A; shapes in data_contracts.normalise) ------
 def plate_valid(plate: str) -> bool:
     return bool(PLATE_RE.fullmatch(plate) or NEV_PLATE_RE.fullmatch(plate))
 
@@ -178,15 +111,9 @@ def plate_without_province(plate: str) -> bool:
     return bool(PROVINCELESS_RE.fullmatch(plate))
 
 
-def plate_format_ok(raw: str) -> bool:
-    """A delivered plate (any variant of §2.5.5) is a GA 36 plate once normalised, with or without province."""
-    plate = normalize_plate(raw)[0]
-    return plate_valid(plate) or plate_without_province(plate)
-
-
-def plate_has_province(raw: str) -> bool:
+def plate_has_province(plate: str) -> bool:
     """False only for a readable plate that lacks its province character (plate_format judges the rest)."""
-    return not plate_without_province(normalize_plate(raw)[0])
+    return not plate_without_province(plate)
 
 
 # --- 特种设备目录 (2014) category codes and the three device numbers (domain_dictionary §2.8, §2.9) -------------
@@ -257,9 +184,8 @@ def reg_code_valid(value: str) -> bool:
     return 1950 <= year <= date.today().year and 1 <= month <= 12 and code[16:] != "0000"
 
 
-def equipment_code_valid(value: str) -> bool:
+def equipment_code_valid(code: str) -> bool:
     """设备代码 (TSG 08): 4-char catalogue code + 5-digit manufacturer + 4-digit year + 5-char serial."""
-    code = normalize_code(value)
     return (
         bool(re.fullmatch(r"[0-9][0-9A-Z]{3}\d{9}[0-9A-Z]{5}", code))
         and code[:4] in SE_CATALOGUE
@@ -267,24 +193,15 @@ def equipment_code_valid(value: str) -> bool:
     )
 
 
-def use_cert_valid(value: str) -> bool:
+def use_cert_valid(code: str) -> bool:
     """使用登记证编号 like 梯11苏E03622(16): category char + 2 digits + province + city letter + serial + (yy)."""
-    return bool(USE_CERT_RE.fullmatch(unicodedata.normalize("NFKC", value).strip().upper().replace(" ", "")))
+    return bool(USE_CERT_RE.fullmatch(code))
 
 
 # --- other identifiers ----------------------------------------------------------------------------------------
-MASKED_ID_RE = re.compile(r"\d{6}[\d*]{8}[\d*]{3}[\dX*]")
-
-
-def masked_id_number_ok(value: str) -> bool:
-    """A published (masked) ID number like 320585********1233: 18 characters, digits or *, at least one *."""
-    code = normalize_code(value)
-    return "*" in code and bool(MASKED_ID_RE.fullmatch(code))
-
-
-def un_number_ok(value: str) -> bool:
-    """UN number, `UN` prefix optional (often dropped), full-width tolerated: UN + 4 digits."""
-    return bool(re.fullmatch(r"(UN)?\d{4}", normalize_code(value)))
+def un_number_ok(code: str) -> bool:
+    """UN number as validation normalises it (the often dropped `UN` prefix put back): UN + 4 digits."""
+    return bool(re.fullmatch(r"UN\d{4}", code))
 
 
 # --- whole-column versions of the check-character rules (same arithmetic, numpy over code points) -------------

@@ -13,7 +13,9 @@ Conventions on top of ODCS (see data_contracts/README.md):
 - library rules: `metric: invalidValues` with `arguments.validValues` (code list) or `arguments.pattern`;
 - custom rules: `type: custom, engine: sdc, implementation: <check>` with optional `arguments`
   (columns the check also reads, e.g. `start:` for end_before_start; `onlyWhen:` to limit the rows it applies to);
-- property `customProperties`: `normalise` (code | plate) for the typed value; `logicalTypeOptions.timezone`
+- property `customProperties`: `normalise` (code | un | plate | plate_colour | town | se_category, the
+  functions of data_contracts.normalise and checks) for the typed value, `colourOfPlate` on a plate colour column
+  (left empty, it takes the colour glued onto that plate column); `logicalTypeOptions.timezone`
   (UTC: the typed value is an instant, TIMESTAMPTZ; default Asia/Shanghai wall-clock time, TIMESTAMP);
 - contract `customProperties`: sourceSystem, ownerDepartment, deliveryChannel, localPlateProvince (the province
   character of a plate delivered without one, only for a source whose vehicles are all registered locally),
@@ -92,6 +94,7 @@ class Column:
     unique: bool = False
     timezone: str = BEIJING
     normalise: str | None = None
+    colour_of_plate: str | None = None
 
     @property
     def duckdb_type(self) -> str:
@@ -230,9 +233,14 @@ def parse_contract(path: Path) -> Contract:
                 unique=bool(prop.unique),
                 timezone="UTC" if aware else options.get("defaultTimezone", BEIJING),
                 normalise=pcustom.get("normalise"),
+                colour_of_plate=pcustom.get("colourOfPlate"),
             )
         )
         rules.extend(_rules_for(prop, names, doc.id))
+    plates = {c.name for c in columns if c.normalise == "plate"}
+    for c in columns:
+        if c.colour_of_plate and (c.normalise != "plate_colour" or c.colour_of_plate not in plates):
+            raise ValueError(f"{doc.id}: {c.name} needs normalise plate_colour and colourOfPlate naming a plate column")
     latency = next((s for s in doc.slaProperties or [] if s.property == "latency"), None)
     if latency is not None and latency.unit not in ("h", "hours", "d", "days"):
         raise ValueError(f"{doc.id}: latency unit must be h or d, not {latency.unit!r}")

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,13 @@ from data_contracts import checks
 from data_contracts.contract import Contract, Rule
 from data_contracts.frame import ROW_ID, derived_column
 from data_contracts.lineage import LINEAGE_COLUMNS
+from data_contracts.normalise import (
+    PLATE_COLOUR_CODES,
+    clean_identifier,
+    is_plate_shaped,
+    normalise_plate,
+    plate_colour_code,
+)
 from data_contracts.parsing import clean_column, has_time, parse_column, per_value
 from data_contracts.tolerance import reject_ratio_trips
 
@@ -43,7 +51,10 @@ class ValidationResult:
 
 @dataclass
 class Batch:
-    """What a custom check sees: cleaned text and typed values per canonical column, and when rows arrived."""
+    """What a custom check sees: cleaned text and typed values per canonical column, and when rows arrived.
+
+    The typed value of a column the contract marks `normalise` is the normalised one: identifier and plate
+    checks judge that value (CHECKS_ON_NORMALISED), so each value is normalised once."""
 
     text: pd.DataFrame
     typed: pd.DataFrame
@@ -69,6 +80,10 @@ def _value_check(fn: Callable[[str], bool]) -> CustomCheck:
     return lambda b, rule: per_value(b.text[rule.column], fn)
 
 
+def _normalised_check(fn: Callable[[str], bool]) -> CustomCheck:
+    return lambda b, rule: per_value(b.typed[rule.column], fn)
+
+
 IDENTIFIER_SHAPES = rf"{checks.USCC_SHAPE.pattern}|\d{{15}}|[0-9A-Z]{{8}}[0-9X]"
 
 
@@ -77,14 +92,14 @@ def _matches(codes: pd.Series, pattern: str) -> pd.Series:
 
 
 def _identifier_shape(b: Batch, rule: Rule) -> pd.Series:
-    """Empty, or shaped like a USCC, a 15-digit 注册号 or a 组织机构代码 (checks.classify_enterprise_identifier)."""
-    codes = per_value(b.text[rule.column], checks.normalize_code)
+    """Empty, or shaped like a USCC, a 15-digit 注册号 or a 组织机构代码."""
+    codes = b.typed[rule.column]
     return _tri(_matches(codes, IDENTIFIER_SHAPES), codes.notna())
 
 
 def _uscc_check(b: Batch, rule: Rule) -> pd.Series:
     """A USCC-shaped value carries a correct GB 32100 check character (checks.uscc_valid, vectorised)."""
-    codes = per_value(b.text[rule.column], checks.normalize_code)
+    codes = b.typed[rule.column]
     shaped = codes[_matches(codes, checks.USCC_SHAPE.pattern)]
     out = pd.Series(None, index=codes.index, dtype=object)
     out[shaped.index] = checks.uscc_valid_many(shaped.tolist())
@@ -93,7 +108,7 @@ def _uscc_check(b: Batch, rule: Rule) -> pd.Series:
 
 def _id_number(b: Batch, rule: Rule) -> pd.Series:
     """GB 11643 check character and a real birth date not in the future (checks.id_number_valid, vectorised)."""
-    codes = per_value(b.text[rule.column], checks.normalize_code)
+    codes = b.typed[rule.column]
     shaped = codes[_matches(codes, r"\d{17}[\dX]")]
     ok = pd.Series(False, index=codes.index)
     born = pd.to_datetime(shaped.str[6:14], format="%Y%m%d", errors="coerce")
@@ -144,8 +159,7 @@ def _distinct_person(b: Batch, rule: Rule) -> pd.Series:
     """False when two ID numbers of a row identify the same person: equal after normalisation, or - with the
     same name on both - one character apart (GB 11643's check character catches every single-character
     substitution, so two valid numbers never differ in one place: one is a typo of the other)."""
-    mine = per_value(b.text[rule.column], checks.normalize_code)
-    other = per_value(b.text[rule.args["other"]], checks.normalize_code)
+    mine, other = b.typed[rule.column], b.typed[rule.args["other"]]
     same = (mine == other).fillna(False).astype(bool)
     if "name" in rule.args:
         same_name = (b.text[rule.args["name"]] == b.text[rule.args["other_name"]]).fillna(False).astype(bool)
@@ -174,11 +188,10 @@ CUSTOM_CHECKS: dict[str, CustomCheck] = {
     "enterprise_identifier_shape": _identifier_shape,
     "uscc_check_character": _uscc_check,
     "id_number_check": _id_number,
-    "masked_id_number": _value_check(checks.masked_id_number_ok),
     "cas_check_digit": _value_check(checks.cas_valid),
-    "un_number": _value_check(checks.un_number_ok),
-    "plate_format": _value_check(checks.plate_format_ok),
-    "plate_has_province": _value_check(checks.plate_has_province),
+    "un_number": _normalised_check(checks.un_number_ok),
+    "plate_format": _normalised_check(is_plate_shaped),
+    "plate_has_province": _normalised_check(checks.plate_has_province),
     "taicang_town": _value_check(lambda v: checks.canonical_town(v) is not None),
     "taicang_coordinates": _in_taicang,
     "coordinates_in_order": _in_order,
@@ -186,9 +199,22 @@ CUSTOM_CHECKS: dict[str, CustomCheck] = {
     "end_not_before_start": _end_not_before_start,
     "distinct_person": _distinct_person,
     "registration_code": _value_check(checks.reg_code_valid),
-    "equipment_code": _value_check(checks.equipment_code_valid),
-    "use_certificate_number": _value_check(checks.use_cert_valid),
+    "equipment_code": _normalised_check(checks.equipment_code_valid),
+    "use_certificate_number": _normalised_check(checks.use_cert_valid),
     "special_equipment_category": _se_category,
+}
+# Checks that judge the normalised value: the contract must mark their column (and the other column they
+# read) with this `normalise` kind.
+CHECKS_ON_NORMALISED = {
+    "enterprise_identifier_shape": "code",
+    "uscc_check_character": "code",
+    "id_number_check": "code",
+    "distinct_person": "code",
+    "equipment_code": "code",
+    "use_certificate_number": "code",
+    "un_number": "un",
+    "plate_format": "plate",
+    "plate_has_province": "plate",
 }
 
 
@@ -205,17 +231,53 @@ def _keep_tokens(contract: Contract, column: str) -> frozenset[str]:
     return frozenset(v for vs in values for v in vs)
 
 
-def normaliser(kind: str, contract: Contract) -> Callable[[str], str]:
-    """The typed value of a `normalise` column; a plate gets the contract's local province when it lacks one."""
+def _un_number(value: str) -> str | None:
+    code = clean_identifier(value)
+    return code and "UN" + code.removeprefix("UN")
+
+
+def normaliser(kind: str, contract: Contract) -> Callable[[str], object]:
+    """The typed value of a `normalise` column; a plate gets the contract's local province when it lacks one and
+    is (plate, glued-on colour code), the colour going to the column that names it `colourOfPlate`."""
     if kind == "plate":
         province = contract.local_plate_province
-        return lambda v: checks.normalize_plate(v, province)[0]
+        return lambda v: normalise_plate(v, province)
     return {
-        "code": checks.normalize_code,
+        "code": clean_identifier,
+        "un": _un_number,
+        "plate_colour": plate_colour_code,
         "town": lambda v: checks.canonical_town(v) or v,
-        "un": lambda v: "UN" + checks.normalize_code(v).removeprefix("UN"),
         "se_category": lambda v: checks.se_category_code(v) or v,
     }[kind]
+
+
+def _normalise_columns(text: pd.DataFrame, typed: pd.DataFrame, contract: Contract) -> None:
+    """Typed values of the `normalise` columns: each value normalised once; a plate colour column left empty
+    takes the colour glued onto its plate (`苏E6B123黄`, dictionary §2.5.5)."""
+    glued: dict[str, pd.Series] = {}
+    for col in contract.columns:
+        if not col.normalise:
+            continue
+        if col.normalise == "plate":
+            read = cache(normaliser("plate", contract))  # (plate, glued colour): each value read once for both
+            typed[col.name] = per_value(text[col.name], lambda v, read=read: read(v)[0])
+            glued[col.name] = per_value(text[col.name], lambda v, read=read: read(v)[1])
+        else:
+            typed[col.name] = per_value(text[col.name], normaliser(col.normalise, contract))
+    for col in contract.columns:
+        if col.colour_of_plate:
+            # a glued colour outside the column's code list is as unusable as one delivered in the column
+            listed = _keep_tokens(contract, col.name)
+            allowed = {plate_colour_code(v) for v in listed} if listed else PLATE_COLOUR_CODES
+            colour = glued[col.colour_of_plate].where(glued[col.colour_of_plate].isin(allowed), None)
+            typed[col.name] = typed[col.name].where(text[col.name].notna(), colour)
+
+
+def _check_inputs_normalised(contract: Contract, rule: Rule) -> None:
+    kind = CHECKS_ON_NORMALISED.get(rule.argument)
+    for column in (rule.column, rule.args.get("other")) if kind else ():
+        if column and contract.column(column).normalise != kind:
+            raise ValueError(f"{contract.dataset}: rule {rule.name} needs column {column} marked normalise {kind}")
 
 
 def prepare(raw: pd.DataFrame, contract: Contract, received_at: pd.Series) -> Batch:
@@ -225,16 +287,17 @@ def prepare(raw: pd.DataFrame, contract: Contract, received_at: pd.Series) -> Ba
     for col in contract.columns:
         source = raw[col.source_name] if col.source_name in raw.columns else pd.Series(None, index=raw.index)
         text[col.name] = clean_column(source, _keep_tokens(contract, col.name))
-        if col.normalise:
-            typed[col.name] = per_value(text[col.name], normaliser(col.normalise, contract))
-        else:
+        if not col.normalise:
             typed[col.name] = parse_column(text[col.name], col.logical_type, col.timezone)
+    _normalise_columns(text, typed, contract)
+    typed = typed[[c.name for c in contract.columns]]
     batch = Batch(text, typed, received_at)
     derived = {}
     for rule in contract.rules:
         if rule.kind == "custom":
             if rule.argument not in CUSTOM_CHECKS:
                 raise KeyError(f"{contract.dataset}: rule {rule.name} uses unknown check {rule.argument!r}")
+            _check_inputs_normalised(contract, rule)
             derived[derived_column(rule)] = _only_when(batch, rule, CUSTOM_CHECKS[rule.argument](batch, rule))
     if derived:
         batch.text = pd.concat([text, pd.DataFrame(derived, index=raw.index)], axis=1)

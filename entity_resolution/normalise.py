@@ -1,6 +1,7 @@
-"""Structural normalisation of identifiers, enterprise names and plates (domain_dictionary §2, §8.1).
+"""Enterprise names as keys and identifiers by kind (domain_dictionary §2, §8.1).
 
-Names are compared through keys, never displayed from them: `name_key` keeps everything that changes
+Identifiers and plates arrive normalised (data_contracts.normalise, applied once, by validation). Names are
+compared through keys, never displayed from them: `name_key` keeps everything that changes
 identity (分公司, 办事处, 股份, bracketed place words) and drops what only varies by typist
 (width, traditional characters, spaces, brackets, administrative prefixes, 有限责任公司/有限公司).
 """
@@ -13,9 +14,10 @@ import unicodedata
 import zhconv
 
 from data_contracts import checks
+from data_contracts.normalise import SEPARATORS
 
-# Removed from keys: whitespace of every kind, zero-width characters, middle dots and dashes.
-_NOISE_RE = re.compile(r"[\s\u3000\u00a0\u200b\u200c\u200d\ufeff·・•\-－—–_]+")
+# Removed from name keys: what is typed between characters, as in codes (a full stop stays: Co., Ltd.).
+_NOISE_RE = re.compile(f"[{SEPARATORS}]+")
 # Leading administrative prefixes, longest first; stripped repeatedly (江苏省太仓市…).
 ADMIN_PREFIXES = ("江苏省", "苏州市", "太仓市", "江苏", "苏州", "太仓")
 # Legal-form suffixes, longest first. 有限责任公司 and 有限公司 are the same legal form for matching.
@@ -28,22 +30,13 @@ def nfkc(value: str | None) -> str | None:
     return unicodedata.normalize("NFKC", value)
 
 
-def clean_identifier(value: str | None) -> str | None:
-    """NFKC, upper case, no whitespace, hyphens or dots; empty -> None."""
-    if value is None:
-        return None
-    text = _NOISE_RE.sub("", nfkc(value)).replace(".", "").upper()
-    return text or None
-
-
-def identifier_kind(value: str | None) -> str | None:
-    """Classify what a USCC column holds (domain_dictionary §8.1 step 1).
+def identifier_kind(code: str | None) -> str | None:
+    """Classify what a USCC column holds (domain_dictionary §8.1 step 1), given the normalised code.
 
     `uscc` valid code · `uscc_invalid` USCC shape with a wrong check character · `org_code` 组织机构代码 ·
     `reg_no15` 15-digit 注册号 · `unknown` anything else · None when empty.
     Check characters are the contracts' own checks (data_contracts.checks).
     """
-    code = clean_identifier(value)
     if code is None:
         return None
     if checks.is_uscc_shape(code):
@@ -55,9 +48,8 @@ def identifier_kind(value: str | None) -> str | None:
     return "unknown"
 
 
-def org_code_of(value: str | None) -> str | None:
-    """The 组织机构代码 an identifier carries: positions 9-17 of a valid USCC, or a valid org code itself."""
-    code = clean_identifier(value)
+def org_code_of(code: str | None) -> str | None:
+    """The 组织机构代码 a normalised identifier carries: positions 9-17 of a valid USCC, or a valid org code."""
     kind = identifier_kind(code)
     if kind == "uscc":
         body = code[8:17]
@@ -135,35 +127,3 @@ def name_core(value: str | None) -> str | None:
     key = re.sub(r"（(太仓|苏州|江苏|中国|上海)）", "", key)
     key = _strip_prefixes(key)
     return (key + branch) or None
-
-
-# ---------------------------------------------------------------------------------------------- plates
-
-PLATE_COLOURS = {"蓝": "1", "黄": "2", "黑": "3", "白": "4", "绿": "5", "黄绿": "93", "渐变绿": "94", "其他": "9"}
-_PLATE_COLOUR_SUFFIX = re.compile(r"(黄绿|渐变绿|蓝|黄|黑|白|绿)(色)?$")
-_PLATE_SEPARATORS = re.compile(r"[\s\u3000·・•\-－.]+")
-
-
-def plate_colour_code(value: str | None) -> str | None:
-    """Plate colour as the JT/T 808 code (1 蓝, 2 黄, 93 黄绿 …): from a code or a colour word."""
-    if value is None:
-        return None
-    text = nfkc(value).strip().removesuffix("色")
-    if not text:
-        return None
-    if text.isdigit():
-        return str(int(text))
-    return PLATE_COLOURS.get(text)
-
-
-def normalise_plate(value: str | None) -> tuple[str | None, str | None]:
-    """Plate -> (plate, colour code glued onto it or None): no separators, upper case, colour word split off."""
-    if value is None:
-        return None, None
-    text = _PLATE_SEPARATORS.sub("", nfkc(value)).upper()
-    colour = None
-    m = _PLATE_COLOUR_SUFFIX.search(text)
-    if m and len(text) - len(m.group(0)) >= 6:
-        colour = PLATE_COLOURS[m.group(1)]
-        text = text[: m.start()]
-    return (text or None), colour

@@ -1,8 +1,3 @@
-{# Identifier as compared across departments: NFKC (full-width -> half-width), upper case, no spaces / hyphens / dots. #}
-{% macro clean_identifier(column) -%}
-    sdc_clean_identifier({{ column }})
-{%- endmacro %}
-
 {# Display text: trimmed, ideographic and repeated spaces collapsed (no NFKC: free text keeps ①, ㎡ ...). #}
 {% macro clean_text(column) -%}
     nullif(trim(regexp_replace({{ column }}, '[\s　]+', ' ', 'g')), '')

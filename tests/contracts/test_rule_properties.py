@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from data_contracts import checks
 from data_contracts.contract import load_contract
+from data_contracts.normalise import PLATE_COLOURS
 from data_contracts.validation import validate_batch
 
 PROPERTY = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -301,6 +302,36 @@ def test_an_unreadable_plate_is_nulled_and_flagged_in_every_plate_column(plates)
         for p, o in zip(plates, validate(dataset, [{column: p} for p in plates]), strict=True):
             assert o.accepted and flags_on(o, column) == [f"plate_format:{column}"], p
             assert o.typed[column] is None
+
+
+GLUED = ["{w}{p}", "{p}{w}", "{p}({w})", "{p}（{w}色）", "{p}_{c}"]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            canonical_plate(), st.sampled_from(GLUED), st.sampled_from(sorted(PLATE_COLOURS.items())),
+            st.sampled_from([None, "黄", "黄绿", "1", "2", "93"]),
+        ),
+        **BATCH,
+    )
+)  # fmt: skip
+@PROPERTY
+def test_a_colour_glued_onto_the_plate_is_the_plate_colour_when_the_colour_column_is_empty(cases):
+    """INTERFACES.md: any plate may carry a glued colour (§2.5.5). It survives validation as the plate colour code
+    when the colour column is empty, and counts only if the column's own code list allows it; a delivered colour
+    wins. (A glued 黑 before a plate whose province is also a province character reads as the province.)"""
+    platform_codes = {c: c for c in ["1", "2", "3", "4", "5", "9", "93", "94"]}
+    for dataset, plate_column, listed in [("hazchem.waybill", "tractor_plate", {"黄": "2", "黄绿": "93"}),
+                                          ("transport.vehicle", "plate", platform_codes)]:  # fmt: skip
+        rows = [{plate_column: form.format(w=word, p=plate, c=code), "plate_colour": column}
+                for plate, form, (word, code), column in cases]  # fmt: skip
+        for (plate, _, (_, code), column), o in zip(cases, validate(dataset, rows), strict=True):
+            assert o.accepted and o.typed[plate_column] == plate, (plate, code, column)
+            if column is not None:
+                assert o.typed["plate_colour"] == listed.get(column), (plate, code, column)
+            else:
+                assert o.typed["plate_colour"] == (code if code in listed.values() else None), (plate, code, column)
 
 
 # --- dates (§9.6) and numbers -------------------------------------------------------------------------------------

@@ -47,6 +47,12 @@ with mentions as (
         null, null, updated_at, source_file, source_record_number
     from {{ ref('stg_credit__dishonest_entries') }}
     where is_organisation
+),
+
+classified as (
+    -- identifiers arrive normalised (validation); each is classified once
+    select *, sdc_identifier_kind(identifier) as identifier_kind
+    from mentions
 )
 
 select
@@ -57,10 +63,10 @@ select
     role,
     name,
     identifier,
-    sdc_identifier_kind(identifier) as identifier_kind,
-    case when sdc_identifier_kind(identifier) = 'uscc' then identifier end as uscc,
+    identifier_kind,
+    case when identifier_kind = 'uscc' then identifier end as uscc,
     sdc_org_code(identifier) as org_code,
-    case when sdc_identifier_kind(identifier) = 'reg_no15' then identifier end as reg_no15,
+    case when identifier_kind = 'reg_no15' then identifier end as reg_no15,
     sdc_name_key(name) as name_key,
     sdc_name_core(name) as name_core,
     case when name is not null then sdc_is_branch_name(name) end as is_branch,  -- no name: unknown, constrains no merge
@@ -71,5 +77,5 @@ select
     seen_at,
     source_file,
     source_record_number
-from mentions  -- identifiers cleaned once, in staging
+from classified
 where name is not null or identifier is not null

@@ -2,7 +2,7 @@
 select
     enterprise_code,
     {{ clean_name('enterprise_name') }} as enterprise_name,
-    {{ clean_identifier('uscc') }} as uscc,
+    uscc,
     town,
     {{ clean_text('address') }} as address,
     enterprise_types,
@@ -11,7 +11,7 @@ select
     standardisation_level,
     employee_count,
     {{ clean_name('principal_name') }} as principal_name,
-    {{ clean_identifier('principal_phone') }} as principal_phone,
+    principal_phone,
     longitude,
     latitude,
     business_status,

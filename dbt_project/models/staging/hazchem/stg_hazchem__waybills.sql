@@ -1,6 +1,6 @@
 -- One row per 运单编号: a waybill re-appears whenever its status changes; the latest 更新时间 wins
--- (also over an earlier state delivered twice in one file). Plates without separators, case or a glued-on
--- colour; the plate colour as the JT/T 808 code that system B uses.
+-- (also over an earlier state delivered twice in one file). Identifiers, plates and the plate colour (the JT/T 808
+-- code system B uses, or the colour glued onto the plate) arrive normalised by validation.
 with latest as (
     select *
     from {{ source('hazchem', 'hazchem__waybill') }}
@@ -11,21 +11,20 @@ select
     waybill_no,
     status,
     {{ clean_name('shipper_name') }} as shipper_name,
-    {{ clean_identifier('shipper_uscc') }} as shipper_uscc,
+    shipper_uscc,
     {{ clean_name('carrier_name') }} as carrier_name,
-    {{ clean_identifier('carrier_uscc') }} as carrier_uscc,
-    sdc_plate(tractor_plate) as tractor_plate,
-    coalesce(sdc_plate_colour_code(plate_colour), sdc_plate_glued_colour(tractor_plate)) as tractor_plate_colour,
-    sdc_plate(trailer_plate) as trailer_plate,
+    carrier_uscc,
+    tractor_plate,
+    plate_colour as tractor_plate_colour,
+    trailer_plate,
     -- GA 36: trailer plates are yellow whatever the tractor's plate colour.
-    case when trailer_plate is not null then coalesce(sdc_plate_glued_colour(trailer_plate), '2') end
-        as trailer_plate_colour,
+    case when trailer_plate is not null then '2' end as trailer_plate_colour,
     {{ clean_name('driver_name') }} as driver_name,
-    {{ clean_identifier('driver_id_number') }} as driver_id_number,
+    driver_id_number,
     {{ clean_name('escort_name') }} as escort_name,
-    {{ clean_identifier('escort_id_number') }} as escort_id_number,
+    escort_id_number,
     goods_name,
-    {{ clean_identifier('un_number') }} as un_number,
+    un_number,
     cas_number,
     hazard_class,
     quantity_t,

@@ -2,12 +2,12 @@
 -- is listed twice (old and new registration); entity resolution joins them by 设备代码.
 select
     reg_code,
-    {{ clean_identifier('equipment_code') }} as equipment_code,
-    {{ clean_identifier('use_cert_no') }} as use_cert_no,
+    equipment_code,
+    use_cert_no,
     equipment_kind,
     equipment_variety,
     {{ clean_name('use_unit_name') }} as use_unit_name,
-    {{ clean_identifier('use_unit_uscc') }} as use_unit_uscc,
+    use_unit_uscc,
     {{ clean_text('location') }} as location,
     town,
     {{ clean_name('internal_no') }} as internal_no,

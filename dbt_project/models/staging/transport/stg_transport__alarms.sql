@@ -1,8 +1,8 @@
 -- One row per alarm (bjid): an alarm is re-sent with a new gxsj when it is handled or closed; the latest wins.
 select
     alarm_id,
-    sdc_plate(plate) as plate,
-    coalesce(sdc_plate_colour_code(plate_colour), sdc_plate_glued_colour(plate)) as plate_colour,
+    plate,
+    plate_colour,
     alarm_type,
     alarm_name,
     case

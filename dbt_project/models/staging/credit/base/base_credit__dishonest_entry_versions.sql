@@ -5,7 +5,7 @@ select
     {{ clean_name('subject_name') }} as subject_name,
     subject_type,
     subject_type = '法人及非法人组织' as is_organisation,
-    {{ clean_identifier('subject_code') }} as subject_code,
+    subject_code,
     situation_code,
     reason,
     deciding_department,

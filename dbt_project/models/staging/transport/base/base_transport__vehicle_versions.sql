@@ -2,12 +2,12 @@
 -- load), cleaned once for staging (the latest version) and the alerts (a vehicle's status at a waybill's dispatch).
 select
     vehicle_id,
-    sdc_plate(plate) as plate,
-    coalesce(sdc_plate_colour_code(plate_colour), sdc_plate_glued_colour(plate)) as plate_colour,
+    plate,
+    plate_colour,
     business_type,
     {{ clean_name('operator_name') }} as operator_name,
-    {{ clean_identifier('operator_uscc') }} as operator_uscc,
-    {{ clean_identifier('transport_cert_no') }} as transport_cert_no,
+    operator_uscc,
+    transport_cert_no,
     seats,
     rated_load_kg,
     status,
