@@ -112,7 +112,8 @@ class Retrying:
     max_retry_after_seconds: float = 120.0
     timeout_seconds: float = 30.0
     """Per read, and for a whole response body (a server dripping bytes is a timeout too)."""
-    max_requests_per_second: float = 8.0
+    max_requests_per_second: float = 9.0
+    """INTERFACES.md B: at most 10 per second, HTTP 429 beyond; starts 111 ms apart leave a tenth in hand."""
     max_page_bytes: int = 32 * 1024 * 1024
     """A page of 500 records is about 0.3 MiB; a page beyond this is not a page of this API."""
 
