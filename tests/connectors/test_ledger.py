@@ -97,3 +97,35 @@ def test_empty_hourly_files_are_not_duplicates_of_each_other(settings, lake):
     report = ingest(settings, lake, PROJECT)
     assert len(report.files_loaded) == 2 and report.rows_read == 0
     assert lake.execute("SELECT count(*) FROM lake.raw.construction__project").fetchone()[0] == 0
+
+
+def test_files_share_a_commit_and_a_failed_write_rolls_back_only_what_was_not_committed(settings, lake, monkeypatch):
+    """Three days' files in one lake snapshot; a write failing on the third rolls the batch back whole (nothing
+    half-recorded), and the next ingest loads all three."""
+    from connectors import landing, raw_layer
+
+    for day in ("20261125", "20261126", "20261127"):
+        drop(settings.landing_dir, day, f"HC{day[-2:]}0001,恒泰化工,城厢镇\r\n")
+    real = raw_layer.write_load
+    calls = []
+
+    def fails_on_the_third(con, load, header, records):
+        calls.append(load)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return real(con, load, header, records)
+
+    monkeypatch.setattr(landing.raw_layer, "write_load", fails_on_the_third)
+    try:
+        ingest(settings, lake)
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the failed write did not stop the ingest")
+    assert ledger(lake) == [] and lake.execute("SELECT count(*) FROM lake.meta.load_log").fetchone()[0] == 0
+
+    monkeypatch.setattr(landing.raw_layer, "write_load", real)
+    snapshots = lake.execute("SELECT count(*) FROM lake.snapshots()").fetchone()[0]
+    assert len(ingest(settings, lake).files_loaded) == 3
+    assert [status for _, status, *_ in ledger(lake)] == ["loaded"] * 3
+    assert lake.execute("SELECT count(*) FROM lake.snapshots()").fetchone()[0] == snapshots + 1
