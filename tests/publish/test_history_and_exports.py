@@ -13,12 +13,13 @@ from workspace import copy_workspace, days_ago, deliver, run_sdc, sdc_env
 
 from sdc.cli import app
 from sdc_settings import load_settings
+from warehouse.beijing import BEIJING
 from warehouse.exports import ICEBERG_NAMESPACES, export_iceberg, iceberg_catalog
 from warehouse.extensions import connection_config
 from warehouse.lake import lake_connection
 from warehouse.masking import find_leaks
 from warehouse.publish import publish_history
-from warehouse.reader import BEIJING, open_published
+from warehouse.reader import open_published
 
 pytestmark = pytest.mark.integration  # runs the pipeline (tests/conftest.py: the two tiers)
 
