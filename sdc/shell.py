@@ -42,10 +42,7 @@ def interactive(run: Callable[[str], bool], is_command: Callable[[str], bool], h
             if (len(buffer) == 1 and is_command(line)) or line.rstrip().endswith(";"):
                 text = "\n".join(buffer)
                 buffer.clear()
-                try:
-                    ok = run(text) and ok
-                except KeyboardInterrupt:
-                    print("cancelled", file=sys.stderr)
+                ok = run(text) and ok
     finally:
         if history is not None:
             try:

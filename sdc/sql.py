@@ -4,8 +4,11 @@ script stops at its first error); `--full` is for the configured operators and r
 
 from __future__ import annotations
 
+import contextlib
 import re
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 
 import duckdb
@@ -40,21 +43,25 @@ class SqlRun:
             return _failed(exc)
         if self.output.file is not None and len(pieces) != 1:
             return _failed(OutputError(f"--output writes one result; {len(pieces)} statements were given"))
-        for statement in pieces:
-            if self.audit is not None:
-                self.audit(statement)
-            try:
-                described = DESCRIBE.match(statement)
-                if described:
-                    rel = self.session.describe(described["view"])
-                elif statement.startswith("\\"):
-                    raise QueryNotAllowed(f"{statement.split()[0]}: unknown command (\\d [VIEW], \\q)")
-                else:
-                    rel = self.session.sql(statement)
-                if rel is not None:
-                    self.output.write(self.session.connection, rel)
-            except (duckdb.Error, QueryNotAllowed, OSError) as exc:
-                return _failed(exc)
+        with _ctrl_c_interrupts(self.session.connection):
+            for statement in pieces:
+                if self.audit is not None:
+                    self.audit(statement)
+                try:
+                    described = DESCRIBE.match(statement)
+                    if described:
+                        rel = self.session.describe(described["view"])
+                    elif statement.startswith("\\"):
+                        raise QueryNotAllowed(f"{statement.split()[0]}: unknown command (\\d [VIEW]; \\q quits)")
+                    else:
+                        rel = self.session.sql(statement)
+                    if rel is not None:
+                        self.output.write(self.session.connection, rel)
+                except duckdb.InterruptException:
+                    print("cancelled", file=sys.stderr)
+                    return False
+                except (duckdb.Error, QueryNotAllowed, OSError) as exc:
+                    return _failed(exc)
         return True
 
     def banner(self) -> str:
@@ -78,6 +85,21 @@ def _pieces(session: PublishedSession, text: str):
         else:
             sql.append(line)
     yield from session.statements("\n".join(sql))
+
+
+@contextlib.contextmanager
+def _ctrl_c_interrupts(con: duckdb.DuckDBPyConnection):
+    """Ctrl-C while statements run interrupts DuckDB (InterruptException) instead of raising KeyboardInterrupt:
+    DuckDB's own KeyboardInterrupt path leaves the connection hanging on the next statement once readline is
+    loaded. (Only the main thread may set a signal handler; elsewhere Ctrl-C stays Python's.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: con.interrupt())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _failed(exc: Exception) -> bool:
