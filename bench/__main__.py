@@ -114,6 +114,7 @@ def run_scenario(name: str, work: Path, repeat: int, floor_repeat: int, scale_fa
             m = timed_run(env, root / f"run{i + 1}.log")
             print(f"[{name}]   {m.wall:.1f} s, peak {m.peak_rss_mib:.0f} MiB, success={m.success}", flush=True)
             runs.append(m)
+        result["sql_select_1_s"] = _summary(overheads.sql_select_1(env, 5))  # on the last run's publish
     floor = statistics.median(floors)
     # Stages in the order the run reached them; the time outside steps last.
     stage_names = [BEFORE, *dict.fromkeys(stage for m in runs for _, stage, _ in m.steps), BETWEEN, AFTER]

@@ -57,6 +57,14 @@ def measure(env: dict[str, str], repeat: int) -> dict[str, list[float]]:
     return out
 
 
+def sql_select_1(env: dict[str, str], repeat: int) -> list[float]:
+    """Seconds of a trivial masked query, `sdc sql "select 1"`, on the published workspace `env` names: the
+    session's open (attach pinned to the publish, the masked views) and the CLI's start. One warm-up first."""
+    command = [SDC, "sql", "select 1"]
+    _timed(command, env)
+    return [_timed(command, env) for _ in range(repeat)]
+
+
 if __name__ == "__main__":  # pragma: no cover
     for k, v in measure(dict(os.environ), 3).items():
         print(f"{k:<45} {min(v):6.2f} {sorted(v)[len(v) // 2]:6.2f} {max(v):6.2f}")

@@ -55,6 +55,8 @@ def render(results: dict) -> str:
                 if not h.get("success", True):
                     out.append(f"It FAILED: {'; '.join(h['failed'])}.")
                 out.append("")
+            if "sql_select_1_s" in r:
+                out += [f'`sdc sql "select 1"` (masked) on this publish: {_mmm(r["sql_select_1_s"], "{:.2f}")} s.', ""]
             out += ["| stage | s | × floor | rows/s | peak RSS MiB |", "|---|---|---|---|---|"]
             for stage, s in r["stages"].items():
                 out.append(

@@ -33,6 +33,8 @@ class LakeResource(dg.ConfigurableResource):
     publish_keep: int
     iceberg_catalog_uri: str | None = None
     iceberg_warehouse: str | None = None
+    full_view_operators: str = ""  # comma-separated login names
+    sql_history: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, secrets_from_environment: bool = False) -> "LakeResource":
@@ -40,6 +42,7 @@ class LakeResource(dg.ConfigurableResource):
         values), for a code location whose settings were read from this process's environment."""
         values = {f.name: getattr(settings, f.name) for f in fields(Settings)}
         values = {k: str(v) if isinstance(v, Path | Environment) else v for k, v in values.items()}
+        values["full_view_operators"] = ",".join(sorted(settings.full_view_operators))
         if secrets_from_environment:
             values |= {name: dg.EnvVar(var) for name, var in SECRET_VARIABLES.items() if values[name] is not None}
         return cls(**values)
@@ -47,6 +50,8 @@ class LakeResource(dg.ConfigurableResource):
     def settings(self) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(Settings)}
         values |= {k: Path(values[k]) for k in _PATHS}
+        values |= {"full_view_operators": frozenset(n for n in self.full_view_operators.split(",") if n)}
+        values |= {"sql_history": Path(self.sql_history) if self.sql_history else None}
         return Settings(**(values | {"env": Environment(self.env)}))
 
     @contextmanager

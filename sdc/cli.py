@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import subprocess
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
 from sdc.invocation import invocation_settings
-from sdc_settings import ConfigError
+from sdc_settings import ConfigError, NoWorkspace
 
 # Subcommand groups by module, imported only when one of them runs: `sdc --help` or `sdc sql` must not pay
 # for the simulator's pyarrow and numpy. A new group is one module with a Typer `app` and one line here.
@@ -38,6 +38,13 @@ class _Commands(TyperGroup):
         if cmd_name in self.commands or cmd_name not in SUBCOMMANDS:
             return super().get_command(ctx, cmd_name)
         return TyperCommand(name=cmd_name, help=SUBCOMMANDS[cmd_name][1])  # listed in help, not loaded
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except NoWorkspace as exc:  # a read-only command on a mistyped SDC_HOME: said plainly, nothing created
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
 
     def resolve_command(self, ctx, args: list[str]):
         if args and args[0] in SUBCOMMANDS and args[0] not in self.commands:
@@ -149,56 +156,72 @@ def ui(ctx: typer.Context, port: Annotated[int, typer.Option(help="Port of the D
 @app.command()
 def sql(
     ctx: typer.Context,
-    query: Annotated[str | None, typer.Argument(help="SQL to run; omit for an interactive shell.")] = None,
+    query: Annotated[
+        str | None, typer.Argument(help="SQL to run (several statements: each result is printed); omit for a shell.")
+    ] = None,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="An earlier publish: its id, a date (as published by that day's end) or a time."),
+        typer.Option(
+            "--as-of", help="An earlier publish: its id, a date (as published by that day's end) or a time, Beijing."
+        ),
     ] = None,
     full: Annotated[
-        bool, typer.Option("--full", help="The restricted full view (unmasked); default is the masked view.")
+        bool,
+        typer.Option("--full", help="The restricted, unmasked view: authorised operators only, every use audited."),
     ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or parquet (parquet: --output).")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the result to FILE.")] = None,
+    max_rows: Annotated[
+        int | None, typer.Option("--max-rows", min=0, help="At most N rows (0: all; a table shows 100 by default).")
+    ] = None,
 ) -> None:
-    """Query the published marts, read-only: the masked view for analysts by default, --full for the restricted one."""
-    from warehouse.publish import NothingPublished
-    from warehouse.reader import open_published
+    """Query the published marts, read-only: the masked view by default. Statements come from QUERY, from standard
+    input when it is piped, or from the interactive shell. Exit code 1 on any error."""
+    from sdc.results import Output, OutputError
+    from sdc.sql import SqlRun, open_session
 
+    settings = invocation_settings(ctx)
+    out = Output(fmt, output, max_rows)
+    interactive = query is None and sys.stdin.isatty()
     try:
-        session = open_published(invocation_settings(ctx), as_of, audience="full" if full else "masked")
-    except NothingPublished as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
+        out.check()
+        if interactive and output is not None:
+            raise OutputError("--output needs a QUERY (or statements piped in)")
+    except OutputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    audit = _full_view_audit(settings, as_of, out) if full else None
+    session = open_session(settings, as_of, full)
+    if session is None:
+        raise typer.Exit(1)
+    with session:
+        run = SqlRun(session, out, audit and (lambda statement: audit(session, statement)))
+        if not interactive:
+            raise typer.Exit(0 if run.run(query if query is not None else sys.stdin.read()) else 1)
+        from sdc.shell import interactive as shell
+        from sdc.sql import is_command
+
+        typer.echo(run.banner())
+        raise typer.Exit(0 if shell(run.run, is_command, settings.sql_history) else 1)
+
+
+def _full_view_audit(settings, as_of: str | None, out):
+    """Refuses --full to anyone not configured as an operator (exit 1); for an operator, the function that
+    records each statement in the audit log before it runs."""
+    from warehouse.full_view import FullViewRefused, authorise, login_name, record
+
+    user = login_name()
     try:
-        if query is not None:
-            _print_query(session, query)
-            return
-        e = session.entry
-        typer.echo(
-            f"read-only {session.audience} view of publish {e.publish_id} ({e.published_at:%Y-%m-%d %H:%M} UTC): "
-            f"{', '.join(session.views)}; end statements with ';', Ctrl-D to quit"
-        )
-        buffer = ""
-        for line in sys.stdin:
-            buffer += line
-            if buffer.strip().endswith(";"):
-                with contextlib.suppress(typer.Exit):  # the error is printed; the shell goes on
-                    _print_query(session, buffer)
-                buffer = ""
-    finally:
-        session.close()
-
-
-def _print_query(session, query: str) -> None:
-    import duckdb
-
-    from warehouse.reader import QueryNotAllowed
-
-    try:
-        rel = session.sql(query)
-    except (duckdb.Error, QueryNotAllowed) as exc:
+        authorise(settings, user)
+    except FullViewRefused as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
-    if rel is not None:
-        rel.show(max_rows=50, max_width=200)
+
+    def audit(session, statement: str) -> None:
+        record(settings, user, "query", publish_id=session.entry.publish_id, as_of=as_of, statement=statement,
+               format=out.format, output=str(out.file) if out.file else None)  # fmt: skip
+
+    return audit
 
 
 @app.command()
@@ -208,7 +231,7 @@ def status(ctx: typer.Context) -> None:
     from warehouse.lake import lake_connection
     from warehouse.status import lake_status, status_lines
 
-    with lake_connection(invocation_settings(ctx)) as con:
+    with lake_connection(invocation_settings(ctx), read_only=True) as con:
         report = lake_status(con)
     for line in status_lines(report):
         typer.echo(line)

@@ -14,16 +14,17 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("list")
 def hold_list(ctx: typer.Context) -> None:
     """Open holds: one line per load and breaker that tripped, with the file and the reason."""
+    from warehouse.beijing import labelled
     from warehouse.holds import open_holds
     from warehouse.lake import lake_connection
 
-    with lake_connection(invocation_settings(ctx)) as con:
+    with lake_connection(invocation_settings(ctx), read_only=True) as con:
         holds = open_holds(con)
     if not holds:
         typer.echo("no delivery held back")
     for h in holds:
         typer.echo(f"{h['load_id']}  {h['dataset']:<30} {h['check_name']:<13} {h['source']}: {h['reason']} "
-                   f"(held {h['held_at']:%Y-%m-%d %H:%M} UTC)")  # fmt: skip
+                   f"(held {labelled(h['held_at'])})")  # fmt: skip
 
 
 @app.command("release")

@@ -15,8 +15,8 @@ app = typer.Typer(no_args_is_help=True)
 def history(ctx: typer.Context) -> None:
     """Every publish: id, lake snapshot, time (Beijing), rows per mart, marts held back and why; expired ones
     are marked."""
+    from warehouse.beijing import beijing
     from warehouse.publish import publish_history
-    from warehouse.reader import BEIJING
 
     entries = publish_history(invocation_settings(ctx))
     if not entries:
@@ -24,7 +24,7 @@ def history(ctx: typer.Context) -> None:
         return
     typer.echo(f"{'publish':>7}  {'snapshot':>8}  {'published (Beijing)':<19}  {'state':<8}  rows per mart")
     for e in entries:
-        when = e.published_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+        when = beijing(e.published_at, "%Y-%m-%d %H:%M:%S")
         rows = ", ".join(f"{m} {n}" for m, n in e.row_counts.items())
         rows += "".join(f"; held back: {m} ({why})" for m, why in sorted(e.held_back.items()))
         typer.echo(

@@ -17,7 +17,7 @@ def list_quarantine(ctx: typer.Context) -> None:
     from warehouse.lake import lake_connection
     from warehouse.validated import quarantine_summary, quarantine_totals
 
-    with lake_connection(invocation_settings(ctx)) as con:
+    with lake_connection(invocation_settings(ctx), read_only=True) as con:
         totals, reasons = quarantine_totals(con), quarantine_summary(con)
     if not totals:
         typer.echo("nothing quarantined")

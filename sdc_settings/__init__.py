@@ -31,6 +31,10 @@ class ConfigError(ValueError):
     """A configuration value is missing or not one of the allowed values."""
 
 
+class NoWorkspace(ConfigError):
+    """SDC_HOME names no workspace (nothing has run there): a read-only command says so and creates nothing."""
+
+
 def resolve_environment(value: str | None) -> Environment:
     """`SDC_ENV` -> Environment; an unknown name is an error that lists the allowed ones."""
     if value is None or value == "":
@@ -64,6 +68,10 @@ class Settings:
     """SQL catalog of the Iceberg export (SQLAlchemy URL); default a SQLite file under the workspace."""
     iceberg_warehouse: str | None = None
     """Where the Iceberg export writes its tables (file:// or s3://); default under the workspace."""
+    full_view_operators: frozenset[str] = frozenset()
+    """Login names allowed the restricted (unmasked) view, `sdc sql --full`; nobody by default."""
+    sql_history: Path | None = None
+    """The interactive `sdc sql` shell's history file (per user, outside the workspace); None: no history kept."""
 
     @property
     def catalog_kind(self) -> str:
@@ -94,6 +102,11 @@ class Settings:
     @property
     def iceberg_location(self) -> str:
         return self.iceberg_warehouse or (self.home / "iceberg" / "warehouse").as_uri()
+
+    @property
+    def full_view_audit_log(self) -> Path:
+        """Every use of the restricted view, one JSON line each (warehouse/full_view.py)."""
+        return self.home / "audit" / "full_view.jsonl"
 
     @property
     def dagster_home(self) -> Path:
@@ -130,6 +143,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         # The previous publish always stays: readers that opened it just before a publish finish on it.
         raise ConfigError(f"SDC_PUBLISH_KEEP={keep!r} must be a whole number of publishes >= 2")
     ext_dir = Path(env_vars.get("SDC_DUCKDB_EXTENSION_DIR") or REPO_ROOT / ".duckdb_extensions")
+    operators = frozenset(n.strip() for n in env_vars.get("SDC_FULL_VIEW_OPERATORS", "").split(",") if n.strip())
+    user_home = env_vars.get("HOME")
+    history = env_vars.get("SDC_SQL_HISTORY") or (f"{user_home}/.sdc_sql_history" if user_home else None)
     return Settings(
         env=env,
         home=home,
@@ -145,6 +161,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         publish_keep=int(keep),
         iceberg_catalog_uri=env_vars.get("SDC_ICEBERG_CATALOG_URI") or None,
         iceberg_warehouse=env_vars.get("SDC_ICEBERG_WAREHOUSE") or None,
+        full_view_operators=operators,
+        sql_history=Path(history).resolve() if history else None,
     )
 
 

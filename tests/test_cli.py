@@ -1,8 +1,10 @@
 """The `sdc` command's structure: every subcommand group listed and working, heavy modules loaded only by
 the commands that use them."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -47,3 +49,13 @@ def test_a_run_names_its_warning_checks_and_still_succeeds(capsys):
     out = capsys.readouterr()
     assert "succeeded" in out.out
     assert "warning: validated/hazchem/waybill:row_count" in out.err and "sdc status" in out.err
+
+
+def test_read_only_commands_on_an_empty_path_create_nothing_and_say_there_is_no_workspace(tmp_path):
+    home = tmp_path / "mistyped"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SDC_")} | {"SDC_HOME": str(home)}
+    sdc = str(Path(sys.executable).with_name("sdc"))
+    for command in (["quarantine", "list"], ["status"], ["publish", "history"], ["hold", "list"], ["sql", "select 1"]):
+        done = subprocess.run([sdc, *command], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and f"no workspace at {home}" in done.stderr, (command, done.stderr)
+    assert not home.exists()

@@ -18,21 +18,22 @@ from functools import cache
 import duckdb
 
 from warehouse.holds import open_holds
-from warehouse.lake import LAKE
+from warehouse.lake import LAKE, sql_literal
 
-# The view's columns, in order, with their types (the publish log stores the rows as JSON).
+# The view's columns, in order: type and meaning (the publish log stores the rows as JSON; `sdc sql` describes them).
 FRESHNESS_COLUMNS = {
-    "mart": "VARCHAR",
-    "dataset": "VARCHAR",
-    "mart_snapshot": "BIGINT",
-    "mart_held_back_by": "VARCHAR",
-    "newest_load_id": "VARCHAR",
-    "newest_delivery": "VARCHAR",
-    "loaded_at": "TIMESTAMPTZ",
-    "data_until": "TIMESTAMP",
-    "newer_delivery_held_back": "BOOLEAN",
-    "held_back_reason": "VARCHAR",
+    "mart": ("VARCHAR", "published mart"),
+    "dataset": ("VARCHAR", "source dataset feeding the mart"),
+    "mart_snapshot": ("BIGINT", "lake snapshot the mart is read at"),
+    "mart_held_back_by": ("VARCHAR", "why the mart stays at an earlier publish (a failed dbt test), if it does"),
+    "newest_load_id": ("VARCHAR", "newest load of the dataset in the mart"),
+    "newest_delivery": ("VARCHAR", "its file or API request"),
+    "loaded_at": ("TIMESTAMPTZ", "when that delivery was loaded"),
+    "data_until": ("TIMESTAMP", "the data's own newest time (Beijing), e.g. the latest alarm or update"),
+    "newer_delivery_held_back": ("BOOLEAN", "a newer delivery exists that the mart does not show"),
+    "held_back_reason": ("VARCHAR", "why that delivery is held back"),
 }
+FRESHNESS_DESCRIPTION = "How fresh each mart is, per source dataset: up to when its data is, and what is held back."
 EVENT_RULE = "date_in_future"
 
 
@@ -113,11 +114,8 @@ def freshness_rows(
 
 def create_freshness_table(con: duckdb.DuckDBPyConnection, rows: list[dict], name: str) -> None:
     """The freshness rows of a publish as a table `name` in the reader's own in-memory database."""
-    columns = ", ".join(f'"{c}" {t}' for c, t in FRESHNESS_COLUMNS.items())
+    columns = ", ".join(f'"{c}" {t}' for c, (t, _) in FRESHNESS_COLUMNS.items())
     con.execute(f'CREATE TABLE main."{name}" ({columns})')
-    if rows:  # one statement: a reader session pays for it on every open
-        row = f"({', '.join('?' for _ in FRESHNESS_COLUMNS)})"
-        con.execute(
-            f'INSERT INTO main."{name}" VALUES {", ".join(row for _ in rows)}',
-            [r.get(c) for r in rows for c in FRESHNESS_COLUMNS],
-        )
+    if rows:  # one statement of literals: a reader session pays for it on every open
+        values = ", ".join("(" + ", ".join(sql_literal(r.get(c)) for c in FRESHNESS_COLUMNS) + ")" for r in rows)
+        con.execute(f'INSERT INTO main."{name}" VALUES {values}')

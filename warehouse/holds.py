@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from warehouse.lake import table_exists
+
 HOLDS_DDL = """
 CREATE TABLE IF NOT EXISTS lake.meta.delivery_holds (
     dataset VARCHAR, load_id VARCHAR, source VARCHAR, check_name VARCHAR, reason VARCHAR,
@@ -46,7 +48,8 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
 
 def open_holds(con: duckdb.DuckDBPyConnection, dataset: str | None = None) -> list[dict]:
     """Holds not yet released, oldest first: one row per (load, check) that tripped."""
-    ensure_table(con)
+    if not table_exists(con, "meta", "delivery_holds"):  # read only: a lake that never held a delivery has none
+        return []
     where = f"WHERE {OPEN_HOLD}" + (" AND dataset = ?" if dataset else "")
     cur = con.execute(
         f"SELECT dataset, load_id, source, check_name, reason, held_at FROM lake.meta.delivery_holds {where} "

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from warehouse.lake import sql_literal
+
 # Most sensitive first. `pii.<kind>` kinds not listed are redacted (fail closed).
 SENSITIVITY = (
     "restricted",
@@ -64,17 +66,18 @@ def mask_expression(column: str, classification: str) -> str:
     if classification == "pii.person_name":
         # A private person's name reduced to the family name: 张**.
         return f"CASE WHEN {c} IS NULL THEN NULL ELSE left({text}, 1) || repeat('*', length({text}) - 1) END"
-    # restricted, other pii kinds, unknown words: withheld (the column stays, so queries keep working).
-    return "CAST(NULL AS {type})"
+    # restricted, other pii kinds, unknown words: withheld (the column stays, with its type, so queries keep
+    # working; no type to look up: a reader session would DESCRIBE every mart for it).
+    return f"CASE WHEN false THEN {c} END"
 
 
-def masked_select(table_sql: str, columns: Mapping[str, str], types: Mapping[str, str]) -> str:
-    """SELECT of a table with every column masked by its classification (`columns`: name -> classification)."""
+def masked_select(table_sql: str, columns: Mapping[str, str]) -> str:
+    """SELECT of a table with every column masked by its classification (`columns`: name -> classification,
+    in table order)."""
     parts = []
     for name, classification in columns.items():
         quoted = '"' + name.replace('"', '""') + '"'
-        expr = mask_expression(quoted, classification).replace("{type}", types[name])
-        parts.append(f"{expr} AS {quoted}")
+        parts.append(f"{mask_expression(quoted, classification)} AS {quoted}")
     return f"SELECT {', '.join(parts)} FROM {table_sql}"
 
 
@@ -192,10 +195,6 @@ class Leak:
 FRACTIONAL_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL")
 
 
-def _sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def find_leaks(con: duckdb.DuckDBPyConnection, table: str, relation_sql: str, columns: Iterable[str]) -> list[Leak]:
     """Unmasked ID numbers (valid check character) and phone numbers in any column of `relation_sql`, in one
     scan of the relation (every column's candidates are gathered by aggregates side by side)."""
@@ -209,7 +208,7 @@ def find_leaks(con: duckdb.DuckDBPyConnection, table: str, relation_sql: str, co
     for column in scanned:
         text = "CAST(" + '"' + column.replace('"', '""') + '"' + " AS VARCHAR)"
         for pattern in (ID_CANDIDATE, PHONE_CANDIDATE):
-            aggregates.append(f"list_distinct(flatten(list(regexp_extract_all({text}, {_sql_literal(pattern)}, 1))))")
+            aggregates.append(f"list_distinct(flatten(list(regexp_extract_all({text}, {sql_literal(pattern)}, 1))))")
     found = con.execute(f"SELECT {', '.join(aggregates)} FROM ({relation_sql})").fetchone()
     leaks: list[Leak] = []
     for i, column in enumerate(scanned):

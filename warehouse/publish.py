@@ -17,7 +17,6 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import duckdb
 
@@ -33,13 +32,14 @@ PUBLISH_LOG_DDL = """
 CREATE TABLE IF NOT EXISTS lake.meta.publish_log (
     publish_id BIGINT, snapshot_id BIGINT, published_at TIMESTAMPTZ, marts VARCHAR[], row_counts VARCHAR,
     classifications VARCHAR, run_id VARCHAR, expired_at TIMESTAMPTZ, mart_snapshots VARCHAR, held_back VARCHAR,
-    freshness VARCHAR)
+    freshness VARCHAR, descriptions VARCHAR)
 """
-# JSON columns added after the first publishes: a log written before them reads as every mart at snapshot_id.
-PUBLISH_LOG_ADDED = ("mart_snapshots", "held_back", "freshness")
+# JSON columns added after the first publishes, oldest first: a log written before them reads as every mart at
+# snapshot_id, nothing held back, no freshness, no column meanings.
+PUBLISH_LOG_ADDED = ("mart_snapshots", "held_back", "freshness", "descriptions")
 LOG_COLUMNS = (
     "publish_id, snapshot_id, published_at, marts, row_counts, classifications, run_id, expired_at, "
-    "mart_snapshots, held_back, freshness"
+    "mart_snapshots, held_back, freshness, descriptions"
 )
 
 # {table: [column, ...]} -> {table: {column: classification}}; raises when a column is unclassified.
@@ -74,6 +74,8 @@ class PublishEntry:
     """{mart: why it was not published fresh} (a held-back mart never published before is not in `marts`)."""
     freshness: list[dict] = field(default_factory=list)
     """Rows of `data_freshness` (warehouse/freshness.py)."""
+    descriptions: dict[str, dict] = field(default_factory=dict)
+    """{mart: {"description": ..., "columns": {column: meaning}}} as the dbt docs had them (warehouse/mart_docs.py)."""
 
     @property
     def expired(self) -> bool:
@@ -104,25 +106,27 @@ def mart_sql(table: str, snapshot: int | None = None) -> str:
 
 def read_log(con: duckdb.DuckDBPyConnection, *, newest_live_only: bool = False) -> list[PublishEntry]:
     """The publish log, oldest first (or just the newest unexpired publish: what most readers need)."""
-    where = " WHERE expired_at IS NULL ORDER BY publish_id DESC LIMIT 1" if newest_live_only else ""
-    try:
-        rows = con.execute(
-            f"SELECT {LOG_COLUMNS} FROM lake.meta.publish_log{where or ' ORDER BY publish_id'}"
-        ).fetchall()
-    except duckdb.BinderException:  # a log from before per-mart snapshots; the next publish adds the columns
-        rows = con.execute(
-            f"SELECT {LOG_COLUMNS.rsplit(', mart_snapshots', 1)[0]}, NULL, NULL, NULL "
-            f"FROM lake.meta.publish_log{where or ' ORDER BY publish_id'}"
-        ).fetchall()
-    except duckdb.CatalogException:
-        return []  # nothing published yet (listing the catalog's tables instead costs every reader)
-    return [_entry(r) for r in rows]
+    where = " WHERE expired_at IS NULL ORDER BY publish_id DESC LIMIT 1" if newest_live_only else " ORDER BY publish_id"
+    base = LOG_COLUMNS.split(", ")[: -len(PUBLISH_LOG_ADDED)]
+    # the newest layout first; a log from before some added columns reads them as NULL (the next publish adds them)
+    for missing in range(len(PUBLISH_LOG_ADDED) + 1):
+        present = PUBLISH_LOG_ADDED[: len(PUBLISH_LOG_ADDED) - missing]
+        columns = ", ".join([*base, *present, *["NULL"] * missing])
+        try:
+            rows = con.execute(f"SELECT {columns} FROM lake.meta.publish_log{where}").fetchall()
+            return [_entry(r) for r in rows]
+        except duckdb.BinderException:
+            continue
+        except duckdb.CatalogException:
+            return []  # nothing published yet (listing the catalog's tables instead costs every reader)
+    raise AssertionError("unreachable: the base columns are in every publish log")
 
 
 def _entry(r: tuple) -> PublishEntry:
     snapshots = {m: int(s) for m, s in json.loads(r[8]).items()} if r[8] else dict.fromkeys(r[3], int(r[1]))
     held_back = json.loads(r[9]) if r[9] else {}
     freshness = json.loads(r[10]) if r[10] else []
+    descriptions = json.loads(r[11]) if r[11] else {}
     return PublishEntry(
         int(r[0]),
         int(r[1]),
@@ -135,6 +139,7 @@ def _entry(r: tuple) -> PublishEntry:
         snapshots,
         held_back,
         freshness,
+        descriptions,
     )
 
 
@@ -145,12 +150,14 @@ def publish(
     *,
     held_back: Mapping[str, str] | None = None,
     sources: Mapping[str, list[str]] | None = None,
+    descriptions: Mapping[str, dict] | None = None,
 ) -> PublishEntry:
     """Audit the marts at the current snapshot and record it as the newest publish (one transaction).
 
     `held_back` {mart: why}: marts not to publish fresh; each stays at its last good publish's snapshot
     (and is left out when it was never published). `sources` {mart: [dataset, ...]}: what feeds each
-    mart, for its freshness. Raises (and publishes nothing) when a column is unclassified or the masked
+    mart, for its freshness. `descriptions` {mart: {"description", "columns"}}: what the marts mean, shown
+    by `sdc sql`'s describe. Raises (and publishes nothing) when a column is unclassified or the masked
     view would leak.
     """
     con.execute(PUBLISH_LOG_DDL)
@@ -164,32 +171,35 @@ def publish(
     plan = classifier({m: list(cols) for m, cols in columns.items()})
     leaks = []
     for mart, cols in columns.items():
-        masked = masked_select(mart_sql(mart, snapshot), plan[mart], cols)
+        masked = masked_select(mart_sql(mart, snapshot), {c: plan[mart][c] for c in cols})
         leaks += find_leaks(con, mart, masked, plan[mart])
     if leaks:
         raise MaskingLeak(leaks)
     counts = {m: int(con.execute(f"SELECT count(*) FROM {mart_sql(m, snapshot)}").fetchone()[0]) for m in columns}
     mart_snapshots = dict.fromkeys(fresh, snapshot)
+    docs = {m: d for m, d in (descriptions or {}).items() if m in fresh}
     previous = read_log(con, newest_live_only=True)
     if previous:  # held-back marts as their last good publish had them (audited then)
         kept = [m for m in held_back if m in previous[0].marts]
         mart_snapshots |= {m: previous[0].snapshot_of(m) for m in kept}
         counts |= {m: previous[0].row_counts[m] for m in kept}
         plan |= {m: previous[0].classifications[m] for m in kept}
+        docs |= {m: previous[0].descriptions[m] for m in kept if m in previous[0].descriptions}
     marts = sorted(mart_snapshots)
     freshness = freshness_rows(con, {m: mart_snapshots[m] for m in marts}, sources or {}, held_back, snapshot)
     publish_id = int(con.execute("SELECT coalesce(max(publish_id), 0) + 1 FROM lake.meta.publish_log").fetchone()[0])
     entry = PublishEntry(
         publish_id, snapshot, datetime.now(UTC), marts, {m: counts[m] for m in marts}, {m: plan[m] for m in marts},
-        run_id, None, {m: mart_snapshots[m] for m in marts}, held_back, freshness,
+        run_id, None, {m: mart_snapshots[m] for m in marts}, held_back, freshness, docs,
     )  # fmt: skip
     con.execute("BEGIN")
     try:
         con.execute(
-            f"INSERT INTO lake.meta.publish_log ({LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+            f"INSERT INTO lake.meta.publish_log ({LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
             [entry.publish_id, entry.snapshot_id, entry.published_at, entry.marts, json.dumps(entry.row_counts),
              json.dumps(entry.classifications, ensure_ascii=False), run_id, json.dumps(entry.mart_snapshots),
-             json.dumps(held_back, ensure_ascii=False), json.dumps(freshness, ensure_ascii=False)],
+             json.dumps(held_back, ensure_ascii=False), json.dumps(freshness, ensure_ascii=False),
+             json.dumps(docs, ensure_ascii=False)],
         )  # fmt: skip
         con.execute(f"CALL {LAKE}.set_commit_message('sdc', ?)", [f"publish {publish_id} of snapshot {snapshot}"])
         failpoints.reach("publish.before_commit")
@@ -200,15 +210,7 @@ def publish(
     return entry
 
 
-def no_lake_yet(settings: Settings) -> bool:
-    """True when the lake's SQLite catalog does not exist (attaching read-only would fail)."""
-    catalog = settings.lake_catalog
-    return catalog.startswith("sqlite:") and not Path(catalog.removeprefix("sqlite:")).exists()
-
-
 def publish_history(settings: Settings) -> list[PublishEntry]:
-    if no_lake_yet(settings):
-        return []
     con = open_lake(settings, read_only=True)
     try:
         return read_log(con)

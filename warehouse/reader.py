@@ -2,9 +2,12 @@
 
 - `masked` (analysts, dashboards; the default of `sdc sql`): ID numbers and phones masked, private
   persons' names reduced, restricted columns withheld, as the publish recorded from the contracts'
-  classifications. Only SELECTs over those views are accepted: no writes, no table functions, no
-  path into the lake itself.
+  classifications.
 - `full` (restricted): the published marts as they are.
+
+Both accept only SELECTs over their views: no writes, no `COPY`, no table functions, no path into the lake
+itself (the unmasked view leaves the session only through `sdc sql`'s audited output). Times are shown in
+Beijing time.
 
 A session attaches the lake read-only at the publish's snapshot, from its own in-memory DuckDB: a
 running load never blocks it and it never sees anything but complete, audited marts. A mart the publish
@@ -19,18 +22,17 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import duckdb
 
 from sdc_settings import Settings
-from warehouse.freshness import create_freshness_table
-from warehouse.lake import LAKE, _attach, attach_sql, open_lake
+from warehouse.beijing import BEIJING, labelled
+from warehouse.freshness import FRESHNESS_COLUMNS, FRESHNESS_DESCRIPTION, create_freshness_table
+from warehouse.lake import LAKE, _attach, attach_sql, open_lake, sql_literal
 from warehouse.masking import masked_select
-from warehouse.publish import NothingPublished, PublishEntry, mart_sql, no_lake_yet, read_log, table_columns
+from warehouse.publish import NothingPublished, PublishEntry, mart_sql, read_log
 
 Audience = Literal["masked", "full"]
-BEIJING = ZoneInfo("Asia/Shanghai")
 FRESHNESS_VIEW = "data_freshness"
 
 
@@ -39,7 +41,7 @@ class PublishNotFound(NothingPublished):
 
 
 class QueryNotAllowed(PermissionError):
-    """The masked view accepts SELECT queries over its views only."""
+    """A reader session accepts SELECT queries over its views only."""
 
 
 def resolve_as_of(history: list[PublishEntry], as_of: str | int | None) -> PublishEntry:
@@ -72,22 +74,23 @@ def resolve_as_of(history: list[PublishEntry], as_of: str | int | None) -> Publi
             ) from None
         before = [e for e in history if (e.published_at <= cutoff if inclusive else e.published_at < cutoff)]
         if not before:
-            raise PublishNotFound(f"nothing had been published as of {text} (first publish: {history[0].published_at})")
+            first = labelled(history[0].published_at)
+            raise PublishNotFound(f"nothing had been published as of {text} (Beijing); the first publish was {first}")
         chosen = before[-1]
     if chosen.expired:
         raise PublishNotFound(f"publish {chosen.publish_id} has expired (retention); `sdc publish history`")
     return chosen
 
 
-# Table references a masked query may use besides its views (CTEs are checked by name).
+# Table references a reader's query may use besides its views (CTEs are checked by name).
 _FORBIDDEN_REFS = {"TABLE_FUNCTION", "COLUMN_DATA", "DELIM_GET"}
 
 
-def check_masked_query(con: duckdb.DuckDBPyConnection, query: str, views: set[str]) -> None:
-    doc = json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])
+def check_reader_query(con: duckdb.DuckDBPyConnection, query: str, views: set[str]) -> None:
+    doc = json.loads(con.execute(f"SELECT json_serialize_sql({sql_literal(query)})").fetchone()[0])
     if doc.get("error"):
         if "Only SELECT" in str(doc.get("error_message")):
-            raise QueryNotAllowed("the masked view is read-only: only SELECT queries on the published marts")
+            raise QueryNotAllowed("sdc sql is read-only: only SELECT queries on the published marts")
         raise QueryNotAllowed(str(doc.get("error_message")))
     ctes: set[str] = set()
     refs: list[dict] = []
@@ -100,9 +103,9 @@ def check_masked_query(con: duckdb.DuckDBPyConnection, query: str, views: set[st
             if kind == "BASE_TABLE" and "table_name" in node:
                 refs.append(node)
             elif kind in _FORBIDDEN_REFS:
-                raise QueryNotAllowed("the masked view allows no table functions or file reads; query the views")
+                raise QueryNotAllowed("sdc sql allows no table functions or file reads; query the views")
             elif kind == "SHOW_REF" and node.get("query") is None and node.get("table_name") != '"tables"':
-                raise QueryNotAllowed("the masked view lists only its own tables: SHOW TABLES, DESCRIBE <view>")
+                raise QueryNotAllowed("sdc sql lists only its own tables: SHOW TABLES, DESCRIBE <view>")
             # DESCRIBE / SUMMARIZE carry their query: its table references are checked like any other.
             for value in node.values():
                 walk(value)
@@ -118,7 +121,7 @@ def check_masked_query(con: duckdb.DuckDBPyConnection, query: str, views: set[st
         if qualified or ref.get("at_clause") or (name not in allowed and name not in ctes):
             shown = ".".join(p for p in (ref.get("catalog_name"), ref.get("schema_name"), ref["table_name"]) if p)
             raise QueryNotAllowed(
-                f"{shown}: the masked view shows only the published tables ({', '.join(sorted(views))}); "
+                f"{shown}: sdc sql shows only the published tables ({', '.join(sorted(views))}); "
                 "use --as-of for an earlier publish"
             )
 
@@ -134,8 +137,31 @@ class PublishedSession:
     views: list[str] = field(default_factory=list)
 
     def _check(self, query: str) -> None:
-        if self.audience == "masked":
-            check_masked_query(self._con, query, {*self.views, FRESHNESS_VIEW})
+        check_reader_query(self._con, query, {*self.views, FRESHNESS_VIEW})
+
+    def statements(self, text: str) -> list[str]:
+        """The statements of `text`, split at `;` (the last may end without one); duckdb.ParserException
+        when it cannot be parsed."""
+        return [s.query.strip() for s in self._con.extract_statements(text)]
+
+    def describe(self, view: str | None = None) -> duckdb.DuckDBPyRelation:
+        """The views with what they hold (no `view`), or one view's columns: name, type and meaning, as the
+        publish recorded them from the dbt docs."""
+        docs = {**self.entry.descriptions, FRESHNESS_VIEW: {"description": FRESHNESS_DESCRIPTION,
+                "columns": {c: meaning for c, (_, meaning) in FRESHNESS_COLUMNS.items()}}}  # fmt: skip
+        if view is None:
+            listed = [(v, self.entry.row_counts.get(v), docs.get(v, {}).get("description")) for v in self.views]
+            listed.append((FRESHNESS_VIEW, len(self.entry.freshness), FRESHNESS_DESCRIPTION))
+            return self._con.sql(f"SELECT * FROM {_values(listed, ('view', 'rows', 'description'))} ORDER BY 1")
+        name = view.strip('"').lower()
+        if name not in {*self.views, FRESHNESS_VIEW}:
+            raise QueryNotAllowed(f"{view}: no such view here; `describe` lists them")
+        meanings = _values(docs.get(name, {}).get("columns", {}).items(), ("column_name", "meaning"), "m")
+        return self._con.sql(
+            f"""SELECT d.column_name AS "column", d.column_type AS "type", m.meaning
+                FROM (SELECT column_name, column_type, row_number() OVER () AS pos FROM (DESCRIBE main."{name}")) d
+                LEFT JOIN {meanings} USING (column_name) ORDER BY d.pos"""
+        )
 
     def sql(self, query: str) -> duckdb.DuckDBPyRelation | None:
         self._check(query)
@@ -147,7 +173,7 @@ class PublishedSession:
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """The session's DuckDB connection without the masked view's query check: for trusted code (exports)."""
+        """The session's DuckDB connection without the query check: for trusted code (exports)."""
         return self._con
 
     def close(self) -> None:
@@ -160,14 +186,21 @@ class PublishedSession:
         self.close()
 
 
+def _values(rows, names: tuple[str, ...], alias: str = "t") -> str:
+    """Rows as an inline table of literals (a reader session binds no parameters: see `sql_literal`)."""
+    listed = [f"({', '.join(sql_literal(v) for v in row)})" for row in rows]
+    if not listed:
+        return f"(SELECT {', '.join(f'NULL::VARCHAR AS {n}' for n in names)} WHERE false) AS {alias}"
+    return f"(VALUES {', '.join(listed)}) AS {alias}({', '.join(names)})"
+
+
 def open_published(
     settings: Settings, as_of: str | int | None = None, *, audience: Audience = "masked"
 ) -> PublishedSession:
     """A read-only session on the newest publish (or the one `as_of` names), one view per published table."""
-    if no_lake_yet(settings):
-        raise NothingPublished("nothing has been published yet: run `sdc run` (or `sdc demo`) first")
     con = open_lake(settings, read_only=True)
     try:
+        con.execute(f"SET TimeZone = '{BEIJING.key}'")  # timestamps with a zone show as Beijing time
         entry = resolve_as_of(read_log(con, newest_live_only=as_of is None) or read_log(con), as_of)
         # Re-attach pinned to the publish: the session cannot see anything newer, even by name.
         con.execute(f"DETACH {LAKE}")
@@ -176,10 +209,8 @@ def open_published(
         for mart in entry.marts:
             # the session is pinned at the publish: only a held-back mart needs time travel
             at = entry.snapshot_of(mart) if entry.snapshot_of(mart) != entry.snapshot_id else None
-            columns = table_columns(con, mart, at)
-            if audience == "masked":
-                plan = entry.classifications[mart]
-                select = masked_select(mart_sql(mart, at), {c: plan[c] for c in columns if c in plan}, columns)
+            if audience == "masked":  # the publish's classifications name every column, in table order
+                select = masked_select(mart_sql(mart, at), entry.classifications[mart])
             else:
                 select = f"SELECT * FROM {mart_sql(mart, at)}"
             con.execute(f'CREATE VIEW main."{mart}" AS {select}')

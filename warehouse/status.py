@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 from data_contracts.contract import all_contracts
+from warehouse.beijing import beijing, labelled
 from warehouse.holds import open_holds
 from warehouse.lake import table_exists
 
@@ -72,7 +73,7 @@ class Status:
         out = [f"{h['dataset']}: {h['source']} (load {h['load_id']}) held back by {h['check_name']}: {h['reason']}"
                for d in self.datasets for h in d.holds]  # fmt: skip
         out += [f"{r.dataset}: {r.source_file} rejected: {r.reason}" for r in self.rejected_files]
-        out += [f"{d.dataset}: stale, last load {d.last_load_at:%Y-%m-%d %H:%M} UTC, SLA {d.freshness_sla_hours:g} h"
+        out += [f"{d.dataset}: stale, last load {labelled(d.last_load_at)}, SLA {d.freshness_sla_hours:g} h"
                 for d in self.datasets if d.stale(self.now)]  # fmt: skip
         return out
 
@@ -88,7 +89,7 @@ def lake_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None, win
     files = {d: (at, f) for d, at, f in _query(con, "meta.file_ledger", LAST_FILE, [])}
     loads = {d: (at, s) for d, at, s in _query(con, "meta.load_log", LAST_LOAD, [])}
     validated = {d: (at, a, q) for d, at, a, q in _query(con, "meta.validation_log", VALIDATED, [since, since])}
-    holds = open_holds(con) if table_exists(con, "meta", "delivery_holds") else []
+    holds = open_holds(con)
     contracts = {c.dataset: c for c in all_contracts()}
     datasets = []
     for dataset in sorted(set(contracts) | set(loads)):
@@ -107,15 +108,16 @@ def lake_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None, win
 
 
 def _when(at: datetime | None) -> str:
-    return f"{at:%Y-%m-%d %H:%M}" if at else "—"
+    return beijing(at) if at else "—"
 
 
 def status_lines(status: Status) -> list[str]:
     """The report `sdc status` prints."""
-    lines = [f"{'dataset':<32}{'last delivery (UTC)':<20}{'last load':<18}{'flowed on up to':<18}"
-             f"{'accepted 24h':>13}{'quarantined 24h':>16}{'held':>6}  last file or request"]  # fmt: skip
+    lines = [f"{'dataset':<32}{'last delivery':<18}{'last load':<18}{'flowed on up to':<18}"
+             f"{'accepted 24h':>13}{'quarantined 24h':>16}{'held':>6}  last file or request",
+             f"{'':<32}{'(Beijing)':<18}{'(Beijing)':<18}(Beijing)"]  # fmt: skip
     for d in status.datasets:
-        lines.append(f"{d.dataset:<32}{_when(d.last_delivery_at):<20}{_when(d.last_load_at):<18}"
+        lines.append(f"{d.dataset:<32}{_when(d.last_delivery_at):<18}{_when(d.last_load_at):<18}"
                      f"{_when(d.last_validated_at):<18}{d.rows_accepted:>13}{d.rows_quarantined:>16}{len(d.holds):>6}"
                      f"  {d.last_delivery or ''}")  # fmt: skip
     attention = status.attention

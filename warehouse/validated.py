@@ -31,6 +31,7 @@ from data_contracts.tolerance import reject_ratio_trips
 from data_contracts.typed_schema import typed_columns, typed_table_ddl
 from warehouse import holds as delivery_holds
 from warehouse.holds import Hold
+from warehouse.lake import table_exists
 
 VALIDATION_LOG_DDL = """
 CREATE TABLE IF NOT EXISTS lake.meta.validation_log (
@@ -256,7 +257,8 @@ def replay(con: duckdb.DuckDBPyConnection, contract: Contract, validate) -> Repl
 
 def quarantine_summary(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
     """(dataset, reason, open rows) for every reason of every open quarantined row."""
-    con.execute(QUARANTINE_DDL)
+    if not table_exists(con, "quarantine", "rows"):  # read only: a lake that never quarantined has none
+        return []
     return con.execute(
         f"""SELECT dataset, reason, count(*) FROM
             (SELECT dataset, unnest(reasons) AS reason FROM lake.quarantine.rows WHERE {OPEN})
@@ -266,7 +268,8 @@ def quarantine_summary(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, i
 
 def quarantine_totals(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int]]:
     """(dataset, open, released, superseded) rows."""
-    con.execute(QUARANTINE_DDL)
+    if not table_exists(con, "quarantine", "rows"):  # read only: a lake that never quarantined has none
+        return []
     return con.execute(
         f"""SELECT dataset, count(*) FILTER ({OPEN}), count(released_at), count(superseded_by_load)
             FROM lake.quarantine.rows GROUP BY dataset ORDER BY dataset"""

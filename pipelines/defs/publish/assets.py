@@ -37,6 +37,7 @@ def mart_sources(marts: list[dg.AssetKey]) -> dict[str, list[str]]:
     kinds={"duckdb"},
 )
 def published_marts(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    from warehouse.mart_docs import mart_docs
     from warehouse.masking import ManifestClassifier
     from warehouse.publish import PUBLISHED_SCHEMA, expire_publishes, publish
 
@@ -45,7 +46,8 @@ def published_marts(context: dg.AssetExecutionContext, lake: LakeResource) -> dg
     held = {k.path[-1]: why for k, why in held_back_marts(context.instance).items() if k in marts}
     for mart, why in sorted(held.items()):
         context.log.warning(f"holding back {mart} at its last good publish: {why}")
-    classifier = ManifestClassifier(json.loads(dbt_project.manifest_path.read_text(encoding="utf-8")))
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    classifier = ManifestClassifier(manifest)
     settings = lake.settings()
     with lake.connect() as con:
         entry = publish(
@@ -54,6 +56,7 @@ def published_marts(context: dg.AssetExecutionContext, lake: LakeResource) -> dg
             run_id=context.run.run_id,
             held_back=held,
             sources=mart_sources(marts),
+            descriptions=mart_docs(manifest, PUBLISHED_SCHEMA),
         )
         expiry = expire_publishes(con, settings.publish_keep)
     return dg.MaterializeResult(

@@ -1,0 +1,52 @@
+"""The interactive prompt of `sdc sql`: line editing and history (GNU readline from the standard library),
+statements run when a line ends with `;`, meta-commands (`\\d`, `describe`) at once, Ctrl-C cancels the
+statement being typed or run (not the shell), Ctrl-D or `\\q` quits."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+PROMPT, CONTINUATION = "sdc> ", "...> "
+QUIT = {"\\q", "quit", "exit"}
+HISTORY_LENGTH = 2000
+
+
+def interactive(run: Callable[[str], bool], is_command: Callable[[str], bool], history: Path | None) -> bool:
+    """Read statements until end of input; `run(text)` runs one piece and says whether it succeeded,
+    `is_command(line)` tells a meta-command that needs no `;`. True when every piece succeeded."""
+    import readline
+
+    if history is not None and history.exists():
+        readline.read_history_file(history)
+    readline.set_history_length(HISTORY_LENGTH)
+    buffer: list[str] = []
+    ok = True
+    try:
+        while True:
+            try:
+                line = input(CONTINUATION if buffer else PROMPT)
+            except KeyboardInterrupt:  # drop what was typed, stay in the shell
+                print("^C", file=sys.stderr)
+                buffer.clear()
+                continue
+            except EOFError:
+                print()
+                break
+            if not buffer and line.strip() in QUIT:
+                break
+            if not buffer and not line.strip():
+                continue
+            buffer.append(line)
+            if (len(buffer) == 1 and is_command(line)) or line.rstrip().endswith(";"):
+                text = "\n".join(buffer)
+                buffer.clear()
+                ok = run(text) and ok
+    finally:
+        if history is not None:
+            try:
+                readline.write_history_file(history)
+            except OSError as exc:
+                print(f"history not kept: {exc}", file=sys.stderr)
+    return ok
