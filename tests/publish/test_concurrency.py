@@ -20,6 +20,9 @@ pytestmark = pytest.mark.integration  # runs the pipeline (tests/conftest.py: th
 
 READER = str(Path(__file__).with_name("reader_loop.py"))
 READERS = 2
+# Between reads, as a polling dashboard: the readers read most of the time (a read takes longer) and still leave the
+# load, which shares the two cores with them and another test, room to finish.
+PAUSE_SECONDS = "0.2"
 
 
 def records(path: Path) -> list[dict]:
@@ -45,7 +48,9 @@ def load_while_reading(tmp_path: Path, env: dict[str, str]) -> tuple[list[dict],
     """Run `sdc run` while READERS reader processes loop; returns every read and the load's start and end."""
     stop = tmp_path / "stop-readers"
     outs = [tmp_path / f"reader-{i}.jsonl" for i in range(READERS)]
-    readers = [subprocess.Popen([sys.executable, READER, str(o), str(stop)], env=env) for o in outs]
+    readers = [
+        subprocess.Popen([sys.executable, READER, str(o), str(stop), "masked", PAUSE_SECONDS], env=env) for o in outs
+    ]
     try:
         wait_for(lambda: all(records(o) for o in outs), 120, "every reader's first read")
         started = time.time()

@@ -57,6 +57,21 @@ def test_any_error_exits_non_zero_and_a_script_stops_at_it(ws):
     assert sql(env, f"copy {MART} to '/tmp/out.csv'").returncode == 1  # no way out of the session but --output
 
 
+def test_no_statement_writes(ws):
+    env, _ = ws
+    count = f"select count(*) as n from {MART}"
+    before = sql(env, "--format", "csv", count).stdout
+    for write in (
+        f"insert into {MART} (enterprise_code) values ('x')",
+        "insert into lake.marts.hazchem_enterprises (enterprise_code) values ('x')",
+        f"delete from {MART}",
+        f"create table t as select * from {MART}",
+    ):
+        refused = sql(env, write)
+        assert refused.returncode == 1 and refused.stderr.strip(), write
+    assert sql(env, "--format", "csv", count).stdout == before
+
+
 def test_formats_files_and_row_limits(ws, tmp_path):
     env, settings = ws
     rows = publish_history(settings)[-1].row_counts[MART]
