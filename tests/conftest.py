@@ -35,11 +35,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 LONGEST = (
     "tests/models/",
     "tests/test_pipeline_on_spec_profile.py",
-    "tests/publish/test_crash.py",
     "tests/publish/test_concurrency.py",
 )
 # Modules whose tests share no module-scoped workspace: each of their tests may go to its own worker.
-PER_TEST = ("tests/publish/test_crash.py", "tests/publish/test_concurrency.py")
+PER_TEST = ("tests/publish/test_concurrency.py",)
 
 
 def _schedule_rank(item: pytest.Item) -> int:

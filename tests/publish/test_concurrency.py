@@ -1,8 +1,12 @@
-"""A full load runs in one process while other processes read the published marts in a loop, exactly as
-`sdc sql` does: no reader ever fails, and every read equals the old or the new published state, never a
-mix. The same with the lake's catalog in PostgreSQL (DuckLake's multi-user option)."""
+"""Readers of the published marts in other processes, exactly as `sdc sql` reads them, while a full load runs, is
+killed (SIGKILL) inside its publish transaction, and its publish is then run again: no reader ever fails, every read
+equals the old or the new published state (never a mix), the killed publish leaves nothing behind and nothing
+locked, and the publish run after it commits. The same with the lake's catalog in PostgreSQL (DuckLake's multi-user
+option, configured as production is)."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -39,34 +43,32 @@ def wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def published_state(env: dict[str, str], publish_id: int) -> dict:
+def published_state(env: dict[str, str], publish_id: int | None = None) -> tuple[int, dict]:
     with open_published(load_settings(env), publish_id) as session:
-        return read_state(session)
+        return session.entry.publish_id, read_state(session)
 
 
-def load_while_reading(tmp_path: Path, env: dict[str, str]) -> tuple[list[dict], float, float]:
-    """Run `sdc run` while READERS reader processes loop; returns every read and the load's start and end."""
-    stop = tmp_path / "stop-readers"
-    outs = [tmp_path / f"reader-{i}.jsonl" for i in range(READERS)]
-    readers = [
-        subprocess.Popen([sys.executable, READER, str(o), str(stop), "masked", PAUSE_SECONDS], env=env) for o in outs
-    ]
-    try:
-        wait_for(lambda: all(records(o) for o in outs), 120, "every reader's first read")
-        started = time.time()
-        load = subprocess.run([SDC, "run"], env=env, capture_output=True, text=True, timeout=900)
-        ended = time.time()
-        assert load.returncode == 0, f"the load failed while readers read:\n{load.stdout}\n{load.stderr}"
-        wait_for(lambda: all(any(r["at"] > ended for r in records(o)) for o in outs), 120, "reads after the load")
-    finally:
-        stop.touch()
-        for r in readers:
-            r.wait(timeout=60)
-    return [r for o in outs for r in records(o)], started, ended
+def kill_inside_the_publish(tmp_path: Path, env: dict[str, str]) -> tuple[float, float]:
+    """`sdc run` stopped by SIGKILL with its publish transaction open (its log row written, not committed); returns
+    when the load started and when it was killed. While it is held open, a reader still sees the previous publish."""
+    marker = tmp_path / "publish-reached"
+    frozen = {**env, "SDC_FAILPOINT": "publish.before_commit", "SDC_FAILPOINT_MARKER": str(marker)}
+    started = time.time()
+    load = subprocess.Popen([SDC, "run"], env=frozen, start_new_session=True, stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 600
+    while not marker.exists() and load.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert marker.exists(), f"the load never reached the publish step:\n{load.communicate(timeout=5)[0]}"
+    assert published_state(env)[0] == 1
+    os.killpg(load.pid, signal.SIGKILL)
+    load.wait(timeout=60)
+    return started, time.time()
 
 
 @pytest.mark.parametrize("catalog", ["sqlite", "postgres"])
-def test_readers_see_the_old_or_the_new_publish_never_a_mix(tmp_path, request, catalog):
+def test_readers_see_the_old_or_the_new_publish_through_a_killed_load_and_the_publish_after_it(
+    tmp_path, request, catalog
+):
     extra = {}
     lake_catalog = None
     if catalog == "postgres":
@@ -82,21 +84,44 @@ def test_readers_see_the_old_or_the_new_publish_never_a_mix(tmp_path, request, c
     else:
         deliver(home, days_ago(2), scale=0.02)
         run_sdc(env, "run")
+    old = published_state(env)
     deliver(home, days_ago(1), scale=0.04)
 
-    reads, started, ended = load_while_reading(tmp_path, env)
+    stop = tmp_path / "stop-readers"
+    outs = [tmp_path / f"reader-{i}.jsonl" for i in range(READERS)]
+    readers = [
+        subprocess.Popen([sys.executable, READER, str(o), str(stop), "masked", PAUSE_SECONDS], env=env) for o in outs
+    ]
+    try:
+        wait_for(lambda: all(records(o) for o in outs), 120, "every reader's first read")
+        load_started, killed = kill_inside_the_publish(tmp_path, env)
+        assert published_state(env) == old, "the killed publish is visible"
+        assert [e.publish_id for e in publish_history(load_settings(env))] == [1]
+        shown = run_sdc(env, "sql", "select count(*) as n from hazchem_enterprises").stdout
+        assert str(old[1]["hazchem_enterprises"][0]) in shown
+
+        # The killed load had built its marts: publishing them is what the next run does last.
+        run_sdc(env, "run", "--select", "key:published/marts")
+        republished = time.time()
+        wait_for(lambda: all(any(r["at"] > republished for r in records(o)) for o in outs), 120, "reads after it")
+    finally:
+        stop.touch()
+        for r in readers:
+            r.wait(timeout=60)
+    reads = [r for o in outs for r in records(o)]
 
     assert [r["error"] for r in reads if "error" in r] == []
     assert [e.publish_id for e in publish_history(load_settings(env))] == [1, 2]
-    old, new = published_state(env, 1), published_state(env, 2)
+    assert published_state(env, 1) == old
+    states = {1: old[1], 2: published_state(env, 2)[1]}
     # The second day changes most marts (not all: this test serves no API, and a delivery may lack its marker),
     # so a read that mixed the two publishes would match neither state.
-    changed = [t for t in old if old[t] != new[t]]
-    assert len(changed) >= len(old) // 2, f"the second load changed only {changed}"
-    seen = {r["publish_id"] for r in reads}
-    assert seen == {1, 2}, "the readers never saw the publish switch"
+    changed = [t for t in states[1] if states[1][t] != states[2][t]]
+    assert len(changed) >= len(states[1]) // 2, f"the second load changed only {changed}"
+    assert states[2]["hazchem_enterprises"][0] > states[1]["hazchem_enterprises"][0]
+    assert {r["publish_id"] for r in reads} == {1, 2}, "the readers never saw the publish switch"
     for r in reads:
-        assert r["state"] == (old if r["publish_id"] == 1 else new), f"a read mixed states: {r}"
-        assert r["state"][next(iter(old))][0] in (old[next(iter(old))][0], new[next(iter(new))][0])
-    during = [r for r in reads if started <= r["at"] <= ended]
+        assert r["state"] == states[r["publish_id"]], f"a read mixed states: {r}"
+    during = [r for r in reads if load_started <= r["at"] <= killed]
     assert len(during) >= 2 * READERS, f"only {len(during)} reads overlapped the load"
+    assert {r["publish_id"] for r in during} == {1}
