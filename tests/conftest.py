@@ -30,12 +30,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_schedule_rank)
 
 
-# The longest (scale-1 workspaces, three runs with readers or a kill) start first, so that no worker is left
-# alone with one at the end.
+# The longest (scale-1 workspaces, a load killed under readers, three runs of the breakers) start first, so that
+# no worker is left alone with one at the end.
 LONGEST = (
     "tests/models/",
     "tests/test_pipeline_on_spec_profile.py",
     "tests/publish/test_concurrency.py",
+    "tests/contracts/test_circuit_breakers.py",
 )
 # Modules whose tests share no module-scoped workspace: each of their tests may go to its own worker.
 PER_TEST = ("tests/publish/test_concurrency.py",)
