@@ -52,7 +52,7 @@ class _Store:
         self.visible: list[str] = []
         self.items: list[tuple[str, bool, dict | None]] = []
         self.order = order
-        self._cache: dict[str, list[dict]] = {}
+        self._cache: dict[str, tuple[list[dict], list[str]]] = {}
         if path.exists():
             with path.open(encoding="utf-8") as f:
                 for line in f:
@@ -63,6 +63,15 @@ class _Store:
                     self.items.append((d["uid"], d.get("deleted", False), d["record"]))
 
     def view(self, now: str) -> list[dict]:
+        return self._sorted(now)[0]
+
+    def between(self, now: str, lo: str, hi: str | None = None) -> list[dict]:
+        """Records of the view whose first order key is in [lo, hi): a bisection, because a page request at 90
+        days of history would otherwise filter the whole view (1.4 pages/s measured)."""
+        out, keys = self._sorted(now)
+        return out[bisect.bisect_left(keys, lo) : len(out) if hi is None else bisect.bisect_left(keys, hi)]
+
+    def _sorted(self, now: str) -> tuple[list[dict], list[str]]:
         got = self._cache.get(now)
         if got is not None:
             return got
@@ -77,8 +86,8 @@ class _Store:
         out = sorted(cur.values(), key=lambda x: (str(x.get(a) or ""), str(x.get(b) or "")))
         if len(self._cache) > 8:
             self._cache.clear()
-        self._cache[now] = out
-        return out
+        self._cache[now] = got = (out, [str(x.get(a) or "") for x in out])
+        return got
 
 
 class SimServer:
@@ -364,9 +373,7 @@ class _Handler(BaseHTTPRequestHandler):
         if since is not None and not TS_RE.match(since):
             self._b_err(400, 40003, "updatedSince must be YYYY-MM-DD HH:MM:SS")
             return
-        items = self.sim.vehicles.view(now)
-        if since:
-            items = [x for x in items if str(x.get("gxsj") or "") >= since]
+        items = self.sim.vehicles.between(now, since) if since else self.sim.vehicles.view(now)
         self._json(200, {"code": 0, "message": "success", "data": self._page_out(items, *pg, overlap)})
 
     def _alarms(self, qs: dict, now: str, overlap: bool) -> None:
@@ -382,7 +389,7 @@ class _Handler(BaseHTTPRequestHandler):
         if b <= a or b - a > dt.timedelta(days=31):
             self._b_err(400, 40004, "time window must satisfy startTime < endTime <= startTime + 31 days")
             return
-        items = [x for x in self.sim.alarms.view(now) if st <= str(x.get("gxsj") or "") < et]
+        items = self.sim.alarms.between(now, st, et)
         self._json(200, {"code": 0, "message": "success", "data": self._page_out(items, *pg, overlap)})
 
     def _credit(self, qs: dict, now: str) -> None:
