@@ -144,8 +144,9 @@ def read_sheet(data: bytes, layout: SheetLayout) -> ParsedFile:
     sheet = _sheet_name(names, layout.sheet)
     try:
         epoch = _epoch(archive)
-        scan = _scan_sheet(archive, _sheet_path(archive, sheet), sheet, layout.limits)
-        _check_members(archive)
+        path = _sheet_path(archive, sheet)
+        scan = _scan_sheet(archive, path, sheet, layout.limits)
+        _check_members(archive, path)
     except RejectedFile:
         raise
     except _UNREADABLE as exc:
@@ -361,10 +362,13 @@ def _epoch(archive: zipfile.ZipFile) -> date:
     return date(1904, 1, 1) if flag.lower() in {"1", "true"} else date(1899, 12, 30)
 
 
-def _check_members(archive: zipfile.ZipFile) -> None:
-    """Inflate every member to its end: zipfile stops at the declared size and checks the CRC, so a member that
-    lies about its size fails here rather than inside calamine, which trusts the headers."""
+def _check_members(archive: zipfile.ZipFile, scanned: str) -> None:
+    """Inflate every member calamine may read to its end: zipfile stops at the declared size and checks the CRC,
+    so a member that lies about its size fails here rather than inside calamine, which trusts the headers. The
+    scanned sheet was inflated whole by the scan; calamine never opens the other sheets."""
     for member in archive.infolist():
+        if member.filename.startswith("xl/worksheets/sheet") or member.filename == scanned:
+            continue
         with archive.open(member) as stream:
             while stream.read(1 << 20):
                 pass
