@@ -4,13 +4,20 @@ statement being typed or run (not the shell), Ctrl-D or `\\q` quits."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 PROMPT, CONTINUATION = "sdc> ", "...> "
 QUIT = {"\\q", "quit", "exit"}
 HISTORY_LENGTH = 2000
+# CPython's readline loop looks at signals only when its select() is interrupted: a Ctrl-C that lands while
+# readline is handling the key before it (typed right after it) waits for the next key. A tick interrupts the
+# select often enough for that Ctrl-C to act at once.
+SIGNAL_TICK_S = 0.1
 
 
 def interactive(run: Callable[[str], bool], is_command: Callable[[str], bool], history: Path | None) -> bool:
@@ -26,7 +33,8 @@ def interactive(run: Callable[[str], bool], is_command: Callable[[str], bool], h
     try:
         while True:
             try:
-                line = input(CONTINUATION if buffer else PROMPT)
+                with _signal_ticks():
+                    line = input(CONTINUATION if buffer else PROMPT)
             except KeyboardInterrupt:  # drop what was typed, stay in the shell
                 print("^C", file=sys.stderr)
                 buffer.clear()
@@ -50,3 +58,18 @@ def interactive(run: Callable[[str], bool], is_command: Callable[[str], bool], h
             except OSError as exc:
                 print(f"history not kept: {exc}", file=sys.stderr)
     return ok
+
+
+@contextlib.contextmanager
+def _signal_ticks():
+    """SIGALRM every SIGNAL_TICK_S while waiting for keys (never while a statement runs)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, lambda *_: None)
+    signal.setitimer(signal.ITIMER_REAL, SIGNAL_TICK_S, SIGNAL_TICK_S)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
