@@ -228,8 +228,9 @@ def _full_view_audit(settings, as_of: str | None, out):
 
 @app.command()
 def status(ctx: typer.Context) -> None:
-    """Per source dataset: last delivery and load, rows accepted/quarantined in the last day, held deliveries,
-    rejected files. Non-zero exit when something needs attention."""
+    """Per source dataset: last delivery and load, age against the contract's freshness SLA, rows accepted and
+    quarantined today (Beijing), held deliveries, rejected files; the last publish and what it waits for. Read only.
+    Exit code 1 when something needs attention."""
     from warehouse.lake import lake_connection
     from warehouse.status import lake_status, status_lines
 

@@ -3,9 +3,10 @@ publish and what it waits for.
 
 Read only. Needs attention (non-zero exit of `sdc status`): a delivery held back by a breaker, a file
 rejected whole in the last day (one ledger row each, `lake.meta.file_ledger`), a source that delivered
-and then went stale beyond its contract's freshness SLA, a dataset whose rows do not reconcile, a mart the
-last publish held back (a failed dbt test or model build), validated data waiting for a publish longer than
-PUBLISH_LAG. A source never delivered yet is shown, not flagged (an API not connected, a weekly file not due).
+and then went stale beyond its contract's freshness SLA, a mart the last publish held back (a failed dbt test
+or model build), validated data waiting for a publish longer than PUBLISH_LAG (also what a failed run leaves:
+a failed blocking check such as reconciliation stops the steps downstream of it). A source never delivered
+yet is shown, not flagged (an API not connected, a weekly file not due).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import duckdb
 from data_contracts.contract import all_contracts
 from warehouse.beijing import BEIJING, beijing, labelled
 from warehouse.holds import open_holds
-from warehouse.lake import table_exists
 from warehouse.publish import PublishEntry, read_log
 
 WINDOW = timedelta(days=1)
@@ -54,8 +54,6 @@ class DatasetStatus:
     """In loads validated since `Status.since` (today, Beijing)."""
     freshness_sla_hours: float | None
     holds: list[dict] = field(default_factory=list)
-    unreconciled: dict[str, int] | None = None
-    """The reconciliation counts when a row received is not in exactly one place (a pipeline defect)."""
 
     def age_hours(self, now: datetime) -> float | None:
         return None if self.last_load_at is None else (now - self.last_load_at).total_seconds() / 3600
@@ -101,8 +99,6 @@ class Status:
         out += [f"{r.dataset}: {r.source_file} rejected: {r.reason}" for r in self.rejected_files]
         out += [f"{d.dataset}: stale, last load {labelled(d.last_load_at)}, SLA {d.freshness_sla_hours:g} h"
                 for d in self.datasets if d.stale(self.now)]  # fmt: skip
-        out += [f"{d.dataset}: reconciliation failed (rows not accounted for): {d.unreconciled}"
-                for d in self.datasets if d.unreconciled]  # fmt: skip
         if self.last_publish:
             out += [f"mart {mart} held back at its last good publish: {why}"
                     for mart, why in sorted(self.last_publish.held_back.items())]  # fmt: skip
@@ -111,28 +107,23 @@ class Status:
         return out
 
 
-def _query(con: duckdb.DuckDBPyConnection, table: str, sql: str, params: list) -> list[tuple]:
-    schema, name = table.split(".")
-    return con.execute(sql, params).fetchall() if table_exists(con, schema, name) else []
+def _query(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[tuple]:
+    try:
+        return con.execute(sql, params).fetchall()
+    except duckdb.CatalogException:  # read only: a lake without that table yet (listing the catalog costs more)
+        return []
 
 
 def beijing_day_start(now: datetime) -> datetime:
     return datetime.combine(now.astimezone(BEIJING).date(), time(), BEIJING).astimezone(UTC)
 
 
-def _unreconciled(con: duckdb.DuckDBPyConnection, contract) -> dict[str, int] | None:
-    from warehouse import validated as layer  # pandas and pyarrow: only once a lake has validated rows
-
-    counts = layer.reconciliation(con, contract)
-    return None if layer.reconciles(counts) else counts
-
-
 def lake_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None, window: timedelta = WINDOW) -> Status:
     now = now or datetime.now(UTC)
     today = beijing_day_start(now)
-    files = {d: (at, f) for d, at, f in _query(con, "meta.file_ledger", LAST_FILE, [])}
-    loads = {d: (at, s) for d, at, s in _query(con, "meta.load_log", LAST_LOAD, [])}
-    validated = {d: (at, a, q) for d, at, a, q in _query(con, "meta.validation_log", VALIDATED, [today, today])}
+    files = {d: (at, f) for d, at, f in _query(con, LAST_FILE, [])}
+    loads = {d: (at, s) for d, at, s in _query(con, LAST_LOAD, [])}
+    validated = {d: (at, a, q) for d, at, a, q in _query(con, VALIDATED, [today, today])}
     holds = open_holds(con)
     contracts = {c.dataset: c for c in all_contracts()}
     datasets = []
@@ -140,20 +131,19 @@ def lake_status(con: duckdb.DuckDBPyConnection, now: datetime | None = None, win
         delivered = max((x for x in (files.get(dataset), loads.get(dataset)) if x), default=(None, None))
         v_at, accepted, quarantined = validated.get(dataset, (None, 0, 0))
         contract = contracts.get(dataset)
-        checked = contract is not None and dataset in validated and table_exists(con, "validated", contract.table)
         datasets.append(
             DatasetStatus(
                 dataset, delivered[0], delivered[1], loads.get(dataset, (None, None))[0], v_at, int(accepted),
                 int(quarantined), contract.freshness_hours if contract else None,
-                [h for h in holds if h["dataset"] == dataset], _unreconciled(con, contract) if checked else None,
+                [h for h in holds if h["dataset"] == dataset],
             )
         )  # fmt: skip
-    rejected = [RejectedFile(*r) for r in _query(con, "meta.file_ledger", REJECTED, [now - window])]
+    rejected = [RejectedFile(*r) for r in _query(con, REJECTED, [now - window])]
     published = read_log(con, newest_live_only=True)
     last = published[0] if published else None
     after = last.published_at if last else datetime.min.replace(tzinfo=UTC)
     unpublished = [Unpublished(d, int(n), int(rows), at)
-                   for d, n, rows, at in _query(con, "meta.validation_log", UNPUBLISHED, [after])]  # fmt: skip
+                   for d, n, rows, at in _query(con, UNPUBLISHED, [after])]  # fmt: skip
     return Status(now, today, datasets, rejected, last, unpublished)
 
 
@@ -185,8 +175,8 @@ def status_lines(status: Status) -> list[str]:
     if last is None:
         lines.append("last publish: none yet")
     else:
-        lines.append(f"last publish: {last.publish_id} at {labelled(last.published_at)}, {len(last.marts)} marts, "
-                     f"{len(last.held_back)} held back")  # fmt: skip
+        held = f", {len(last.held_back)} held back at an earlier publish" if last.held_back else ""
+        lines.append(f"last publish: {last.publish_id} at {labelled(last.published_at)}, {len(last.marts)} marts{held}")
     waiting = [f"{u.loads} validated load(s) of {u.dataset} ({u.rows} rows, since {beijing(u.since)})"
                for u in status.unpublished]  # fmt: skip
     waiting += [f"{h['source']} of {h['dataset']}: held back by {h['check_name']}"
