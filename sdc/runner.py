@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -81,7 +82,9 @@ def run_assets(
     asset_graph = defs.resolve_asset_graph()
     keys = asset_graph.get_all_asset_keys()
     if selection:
-        keys = dg.AssetSelection.from_string(selection).resolve(asset_graph)
+        with warnings.catch_warnings():  # `group:` selections warn of a beta parameter on every run
+            warnings.simplefilter("ignore", dg.BetaWarning)
+            keys = dg.AssetSelection.from_string(selection).resolve(asset_graph)
         if not keys:
             raise ValueError(f"selection {selection!r} matches no asset")
     loggers: dict = {}
