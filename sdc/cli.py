@@ -73,6 +73,8 @@ def _print_run(outcome) -> None:
         typer.echo(f"  failed check: {check}", err=True)
     for check in outcome.warned_checks:  # fail nothing, but someone must look: `sdc status` says which file
         typer.echo(f"  warning: {check} (a delivery held back or a late source: see `sdc status`)", err=True)
+    if outcome.log_file:
+        typer.echo(f"  full log: {outcome.log_file}")
 
 
 @app.command()
@@ -86,7 +88,7 @@ def run(
     """Materialize assets against the configured sources (all by default). Non-zero exit when anything failed."""
     from sdc.runner import run_assets
 
-    outcome = run_assets(invocation_settings(ctx), select)
+    outcome = run_assets(invocation_settings(ctx), select, progress=sys.stdout, trigger="cli")
     _print_run(outcome)
     raise typer.Exit(0 if outcome.success else 1)
 
@@ -116,7 +118,7 @@ def demo(
     # The simulator has finished writing: no need to wait out system C's quiet period.
     with simulated_apis(replace(settings, landing_quiet_seconds=0), world) as api_settings:
         typer.echo(f"systems B and E served at {api_settings.transport_api_url}")
-        outcome = run_assets(api_settings, log_level="WARNING")
+        outcome = run_assets(api_settings, progress=sys.stdout, trigger="demo")
     _print_run(outcome)
     typer.echo("\nrows per dataset:")
     typer.echo(f"  {'dataset':<32}{'delivered':>10}{'accepted':>10}{'quarantined':>13}{'rejected':>10}")
@@ -226,8 +228,9 @@ def _full_view_audit(settings, as_of: str | None, out):
 
 @app.command()
 def status(ctx: typer.Context) -> None:
-    """Per source dataset: last delivery and load, rows accepted/quarantined in the last day, held deliveries,
-    rejected files. Non-zero exit when something needs attention."""
+    """Per source dataset: last delivery and load, age against the contract's freshness SLA, rows accepted and
+    quarantined today (Beijing), held deliveries, rejected files; the last publish and what it waits for. Read only.
+    Exit code 1 when something needs attention."""
     from warehouse.lake import lake_connection
     from warehouse.status import lake_status, status_lines
 

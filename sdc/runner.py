@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
+import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from sdc_settings import REPO_ROOT, Settings
 
@@ -51,33 +55,65 @@ class RunOutcome:
     failed_checks: list[str] = field(default_factory=list)
     warned_checks: list[str] = field(default_factory=list)
     """Failed WARN checks (a held delivery, a stale source): reported, they fail nothing."""
+    log_file: Path | None = None
+    """Dagster's and dbt's full log of the run."""
 
 
-def run_assets(settings: Settings, selection: str | None = None, log_level: str = "INFO") -> RunOutcome:
+def run_assets(
+    settings: Settings,
+    selection: str | None = None,
+    log_level: str = "INFO",
+    *,
+    progress: TextIO | None = None,
+    trigger: str = "cli",
+) -> RunOutcome:
     """Materialize `selection` (every asset by default) on `settings`' workspace: the code location is built
-    from these settings and the run recorded in its Dagster instance."""
+    from these settings and the run recorded in its Dagster instance, tagged with `trigger` and the selection.
+    Dagster's and dbt's log go to the run's log file (`outcome.log_file`); `progress` (a terminal) gets step n
+    of m and the asset being built."""
     prepare_workspace(settings)
     import dagster as dg
 
     from pipelines.definitions import build_definitions
+    from sdc.progress import RunProgress, progress_logger, run_log_path, step_labels
 
     defs = build_definitions(settings)
 
-    job = defs.resolve_implicit_global_asset_job_def()
     asset_graph = defs.resolve_asset_graph()
-    keys = None
+    keys = asset_graph.get_all_asset_keys()
     if selection:
-        keys = list(dg.AssetSelection.from_string(selection).resolve(asset_graph))
+        with warnings.catch_warnings():  # `group:` selections warn of a beta parameter on every run
+            warnings.simplefilter("ignore", dg.BetaWarning)
+            keys = dg.AssetSelection.from_string(selection).resolve(asset_graph)
         if not keys:
             raise ValueError(f"selection {selection!r} matches no asset")
-    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+    loggers: dict = {}
+    watcher = None
+    if progress is not None:
+        watcher = RunProgress(progress, step_labels(list(asset_graph.assets_defs), set(keys)))
+        loggers["progress"] = progress_logger(watcher)
+    loggers["console"] = dg.colored_console_logger
+    job = defs.resolve_implicit_global_asset_job_def().with_logger_defs(loggers)
+    run_id = str(uuid.uuid4())
+    log_file = run_log_path(settings, run_id)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance,
+        log_file.open("w", encoding="utf-8") as log,
+        contextlib.redirect_stdout(log),  # dbt's log, re-emitted by dagster-dbt
+        contextlib.redirect_stderr(log),  # Dagster's console logger
+    ):
         result = job.execute_in_process(
             instance=instance,
-            asset_selection=keys,
+            run_id=run_id,
+            asset_selection=sorted(keys, key=lambda k: k.to_user_string()),  # the run's target, shown in the UI
+            tags={"sdc/trigger": trigger, "sdc/selection": selection or "*"},
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            run_config={"loggers": {**{k: {} for k in loggers}, "console": {"config": {"log_level": log_level}}}},
         )
-    outcome = RunOutcome(success=result.success, run_id=result.run_id)
+    if watcher is not None:
+        watcher.finish()
+    outcome = RunOutcome(success=result.success, run_id=result.run_id, log_file=log_file)
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             outcome.materialized.append(event.asset_key.to_user_string())

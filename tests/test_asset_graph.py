@@ -34,6 +34,7 @@ def graph_of(defs) -> dict:
             "group": node.group_name,
             "deps": sorted(p.to_user_string() for p in node.parent_keys),
             "checks": sorted(c.name for c in node.check_keys),
+            **table_of(node),
         }
     return {
         "assets": assets,
@@ -41,6 +42,22 @@ def graph_of(defs) -> dict:
         "schedules": sorted(s.name for s in defs.schedules or []),
         "sensors": sorted(s.name for s in defs.sensors or []),
     }
+
+
+def table_of(node) -> dict:
+    """What the UI shows of an asset's table before any run: its name, columns (name and type; `?` where dbt
+    declares none) and freshness policy."""
+    out = {}
+    name = node.metadata.get("dagster/table_name")
+    if name is not None:
+        out["table"] = getattr(name, "value", name)
+    schema = node.metadata.get("dagster/column_schema")
+    if schema is not None:
+        out["columns"] = [f"{c.name} {c.type}" for c in getattr(schema, "schema", schema).columns]
+    policy = node.freshness_policy
+    if policy is not None:
+        out["freshness_fail_hours"] = policy.fail_window.to_timedelta().total_seconds() / 3600
+    return out
 
 
 def test_definitions_load(defs):

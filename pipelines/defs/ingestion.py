@@ -13,7 +13,8 @@ from connectors.api_client import ApiAuthError
 from connectors.api_loads import PullReport
 from connectors.feeds import LandingFeed
 from connectors.landing import ingest_feed
-from data_contracts.contract import contract_exists
+from data_contracts.contract import contract_exists, load_contract
+from pipelines.defs.metadata import freshness_policy, raw_table_metadata, raw_table_name, row_count
 from pipelines.defs.validation import validated_assets, validated_key
 from pipelines.resources import LakeResource
 from sdc_settings import Settings
@@ -34,12 +35,21 @@ def run_keys(dataset: str) -> list[dg.AssetKey]:
     return [raw_key(dataset), *([validated_key(dataset)] if contract_exists(dataset) else [])]
 
 
+def _from_contract(dataset: str, *, pulled: bool) -> dict:
+    """Table metadata and freshness policy of a raw asset, once its dataset has a contract."""
+    if not contract_exists(dataset):
+        return {}
+    contract = load_contract(dataset)
+    return {"metadata": raw_table_metadata(contract, pulled=pulled), "freshness_policy": freshness_policy(contract)}
+
+
 def landing_raw_asset(feed: LandingFeed, description: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=raw_key(feed.dataset),
         group_name=feed.source_system,
         description=f"{description}: files from landing zone `{feed.folder}/`, as delivered (text) + lineage.",
         kinds={"duckdb"},
+        **_from_contract(feed.dataset, pulled=False),
     )
     def raw_asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
         settings = lake.settings()
@@ -51,6 +61,7 @@ def landing_raw_asset(feed: LandingFeed, description: str) -> dg.AssetsDefinitio
                 archive_dir=settings.archive_dir,
                 quiet_seconds=settings.landing_quiet_seconds,
             )
+            rows = row_count(con, raw_table_name(feed.dataset))
         context.log.info(
             f"{feed.dataset}: loaded {report.files_loaded}, duplicates {report.files_duplicate}, "
             f"rejected {report.files_rejected}, not complete yet {report.files_waiting}"
@@ -65,6 +76,7 @@ def landing_raw_asset(feed: LandingFeed, description: str) -> dg.AssetsDefinitio
                 "rows_read": report.rows_read,
                 "rows_loaded": report.rows_loaded,
                 "rows_rejected": report.rows_rejected,
+                **rows,
             }
         )
 
@@ -85,17 +97,21 @@ def api_raw_asset(dataset: str, description: str, *, needs: Sequence[str], pull:
         description=f"{description}: pulled from the {system} API, as delivered (text) + lineage.",
         kinds={"duckdb"},
         tags=dict([API_PULL_TAG]),
+        **_from_contract(dataset, pulled=True),
     )
     def raw_asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
         settings = lake.settings()
         missing = next((f"SDC_{name.upper()} not set" for name in needs if not getattr(settings, name)), None)
         if missing:
             context.log.warning(f"{dataset}: skipped, {missing}")
+            with lake.connect() as con:
+                rows = row_count(con, raw_table_name(dataset))
             return dg.MaterializeResult(metadata={"skipped": missing, "rows_read": 0, "rows_loaded": 0,
-                                                  "rows_rejected": 0})  # fmt: skip
+                                                  "rows_rejected": 0, **rows})  # fmt: skip
         try:
             with lake.connect() as con:
                 reports = pull(con, settings)
+                rows = row_count(con, raw_table_name(dataset))
         except ApiAuthError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from exc
         for r in reports:
@@ -115,6 +131,7 @@ def api_raw_asset(dataset: str, description: str, *, needs: Sequence[str], pull:
                 "rows_loaded": sum(r.rows_loaded for r in reports),
                 "rows_rejected": sum(r.rows_rejected for r in reports),
                 "cursor": next((r.cursor_after for r in reversed(reports) if r.cursor_after), "") or "",
+                **rows,
             }
         )
 

@@ -14,6 +14,13 @@ per dataset, not one per check.
 import dagster as dg
 
 from data_contracts.contract import load_contract
+from pipelines.defs.metadata import (
+    freshness_policy,
+    rejects_metadata,
+    row_count,
+    validated_table_metadata,
+    validated_table_name,
+)
 from pipelines.resources import LakeResource
 from warehouse import holds as delivery_holds
 from warehouse import validated as validated_layer
@@ -51,6 +58,8 @@ def validated_assets(
         description=f"{contract.title}: rows that pass contract {contract.dataset} (typed); failures quarantined; "
         "a delivery a breaker trips on is held back.",
         kinds={"duckdb"},
+        metadata=validated_table_metadata(contract),
+        freshness_policy=freshness_policy(contract),
         check_specs=[
             dg.AssetCheckSpec(name, asset=key, description=text, blocking=name == "reconciliation")
             for name, text in CHECKS.items()
@@ -79,7 +88,9 @@ def validated_assets(
                     rows_accepted=outcome.rows_accepted,
                     rows_quarantined=outcome.rows_quarantined,
                     rows_warned=outcome.rows_warned,
+                    **rejects_metadata(con, contract, kept.quarantined),
                 )
+            metadata.update(row_count(con, validated_table_name(contract)))
             checks = _check_results(con, contract, key)
         return dg.MaterializeResult(metadata=metadata, check_results=checks)
 

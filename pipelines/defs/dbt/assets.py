@@ -10,6 +10,7 @@ not build is reported with status `skipped` or `error` and what held it back —
 skip every later step (resolution, marts, publish), not just the dependent models.
 """
 
+import contextlib
 import os
 from collections.abc import Iterable, Mapping
 
@@ -29,7 +30,9 @@ from pipelines.defs.dbt.project import (
 )
 from pipelines.defs.dbt.resource import SdcDbtCliResource
 from pipelines.defs.dbt.translator import SdcDbtTranslator
+from pipelines.defs.metadata import built_table_metadata
 from pipelines.resources import LakeResource
+from warehouse.lake import lake_connection
 
 
 def _failed_dbt_checks(instance: dg.DagsterInstance, keys: Iterable[dg.AssetCheckKey]) -> list[dg.AssetCheckKey]:
@@ -82,10 +85,16 @@ def _dbt_part(name: str, select: str) -> dg.AssetsDefinition:
             target_path=invocation_target(settings.dbt_target_dir, name, context.run.run_id),
         )
         built: set[dg.AssetKey] = set()
-        for event in invocation.stream():
-            if isinstance(event, dg.Output):
-                built.add(context.asset_key_for_output(event.output_name))
-            yield event
+        with contextlib.ExitStack() as opened:
+            con = None  # read-only: the rows and columns of each model as dbt commits it
+            for event in invocation.stream():
+                if isinstance(event, dg.Output):
+                    key = context.asset_key_for_output(event.output_name)
+                    built.add(key)
+                    con = con or opened.enter_context(lake_connection(settings, read_only=True))
+                    facts = built_table_metadata(con, context.assets_def.specs_by_key[key].metadata)
+                    event = event.with_metadata({**event.metadata, **facts})
+                yield event
         run_results = _run_results(invocation)
         if not invocation.is_successful() and not any(r["status"] in ("error", "fail") for r in run_results):
             raise dg.Failure(f"dbt build failed before building anything: {invocation.get_error()}")

@@ -63,13 +63,25 @@ def published_marts(context: dg.AssetExecutionContext, lake: LakeResource) -> dg
         metadata={
             "publish_id": entry.publish_id,
             "snapshot_id": entry.snapshot_id,
-            "marts": ", ".join(entry.marts),
+            "marts": _marts_table(entry),
             "held_back": dg.MetadataValue.json(entry.held_back),
-            "row_counts": entry.row_counts,
             "publishes_expired": len(expiry.publishes),
             "snapshots_expired": len(expiry.snapshots),
         }
     )
+
+
+def _marts_table(entry) -> dg.TableMetadataValue:
+    """One row per published mart: its rows as readers see them, the snapshot it is read at and why it is held back
+    (each mart's own `dagster/row_count` is on its dbt asset)."""
+    names = sorted(set(entry.marts) | set(entry.held_back))
+    records = [
+        dg.TableRecord({"mart": m, "rows": entry.row_counts.get(m), "snapshot": entry.mart_snapshots.get(m),
+                        "held_back_by": entry.held_back.get(m)})
+        for m in names
+    ]  # fmt: skip
+    columns = [("mart", "string"), ("rows", "int"), ("snapshot", "int"), ("held_back_by", "string")]
+    return dg.MetadataValue.table(records, schema=dg.TableSchema([dg.TableColumn(n, t) for n, t in columns]))
 
 
 @dg.asset(
