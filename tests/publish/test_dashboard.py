@@ -8,12 +8,15 @@ $SDC_TEST_ARTEFACTS (or a folder under pytest's tmp dir), printed at the start.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
 import re
 import shutil
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -43,9 +46,10 @@ def marts(ws):
         yield lambda sql: session.sql(sql).fetchall()
 
 
-@pytest.fixture(scope="module")
-def url(ws):
-    server = subprocess.Popen([SDC, "dashboard", "--port", "0"], env=ws[0], stdout=subprocess.PIPE, text=True)
+@contextlib.contextmanager
+def dashboard(env: dict[str, str]):
+    """`sdc dashboard` on any free port; its URL."""
+    server = subprocess.Popen([SDC, "dashboard", "--port", "0"], env=env, stdout=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline()  # printed once the socket listens
         found = re.search(r"http://127\.0\.0\.1:\d+/", line)
@@ -54,6 +58,12 @@ def url(ws):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def url(ws):
+    with dashboard(ws[0]) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
@@ -250,8 +260,47 @@ def test_pages_load_nothing_but_their_own_origin(browser_page, url):
     with urllib.request.urlopen(url) as response:
         policy = response.headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "http" not in policy
-    page, foreign = browser_page
+    page = browser_page[0].context.new_page()  # the guard is the context's; this page's requests are its own
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
     with pytest.raises(Exception, match=r"net::ERR_"):
-        page.goto("http://192.0.2.1/tile.png", timeout=10_000)  # TEST-NET-1: the guard must see and refuse it
-    assert foreign == ["http://192.0.2.1/tile.png"]
-    foreign.clear()
+        page.goto("http://192.0.2.1/tile.png", timeout=10_000)  # TEST-NET-1: the guard must refuse it
+    page.close()
+    assert seen == ["http://192.0.2.1/tile.png"]
+
+
+def test_a_deployments_tile_server_draws_under_the_map(browser_page, ws, artefacts):
+    """SDC_MAP_TILES: tiles come from the deployment's own server (here one on loopback), in the map's projection."""
+    asked: list[str] = []
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cfc0f01f0005"
+        "0001ff5ccc2f1b0000000049454e44ae426082"
+    )
+
+    class Tiles(BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(png)))
+            self.end_headers()
+            self.wfile.write(png)
+
+        def log_message(self, *args):
+            pass
+
+    tiles = ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    threading.Thread(target=tiles.serve_forever, daemon=True).start()
+    template = f"http://127.0.0.1:{tiles.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
+    try:
+        with dashboard({**ws[0], "SDC_MAP_TILES": template}) as tiled:
+            page = visit(browser_page, tiled, "map")
+            page.wait_for_function("() => [...document.querySelectorAll('#map-svg image')].length > 0")
+            page.wait_for_timeout(500)  # the images load after the page has drawn
+            page.screenshot(path=str(artefacts / "map_with_tiles.png"))
+            drawn = page.locator("#map-svg image").count()
+    finally:
+        tiles.shutdown()
+    assert drawn > 0 and len(asked) == drawn
+    assert all(re.fullmatch(r"/\d+/\d+/\d+\.png", p) for p in asked)
+    assert browser_page[1] == []
