@@ -4,8 +4,10 @@ A workspace with 3 days of realistic deliveries at scale 1 (all five systems, th
 simulator) is loaded once with `sdc run` (not timed), or `--home` names one already published. Then the real
 `sdc dashboard` serves it and Debian's headless Chromium (Playwright) opens each page REPEAT times in a new
 tab: the time from navigation to the page having drawn its data (the page marks `main[aria-busy=false]`),
-the page's own HTML, script and JSON requests included. The first open of each page is reported apart:
-it pays for DuckDB reading the lake's files cold.
+the page's own HTML, script and JSON requests included. The server computes 总览, 一张图 and the 数据质量 summary
+before it prints its URL (its start-up time is reported too) and answers them from its per-publish cache;
+一企一档 and 数据质量 open a different enterprise or department each time: never from the cache. The first open of
+each page is reported apart (the browser's first page, DuckDB reading those parts of the lake cold).
 
     uv run python bench/dashboard_render.py [--home WORKSPACE] [--repeat 5] [--work /tmp/sdc-bench-dashboard]
 
@@ -69,44 +71,46 @@ def build_workspace(work: Path) -> Path:
     return home
 
 
-def pages(home: Path) -> dict[str, str]:
-    """The pages measured: each view, the enterprise with the most records, the search for a variant of its
-    name, and the department with the most quarantined and flagged rows."""
-    sys.path.insert(0, str(ROOT))
+def pages(home: Path, n: int) -> dict[str, list[str]]:
+    """The pages measured, n fragments each: every view; for 一企一档 the n enterprises with the most records
+    (their file, and the search for a variant of each name) and for 数据质量 the departments in turn, so that
+    no open of those is answered from the server's per-publish cache."""
     from sdc_settings import load_settings
     from warehouse.reader import open_published
 
     with open_published(load_settings(env_for(home))) as s:
-        enterprise_id, name = s.sql(
-            "select enterprise_id, name from enterprise_profile order by mention_count desc limit 1"
-        ).fetchone()
-        counts = s.connection.execute(
-            "select split_part(dataset, '.', 1), sum(rows_quarantined + rows_warned) from lake.meta.validation_log "
-            "group by 1 order by 2 desc limit 1"
-        ).fetchone()
-    variant = "江苏省" + name.replace("有限公司", " 有限责任公司")
+        top = s.sql(f"select enterprise_id, name from enterprise_profile order by mention_count desc limit {n}")
+        enterprises = top.fetchall()
+        departments = [r[0] for r in s.connection.execute(
+            "select split_part(dataset, '.', 1) from lake.meta.validation_log group by 1 "
+            "order by sum(rows_quarantined + rows_warned) desc"
+        ).fetchall()]  # fmt: skip
     return {
-        "总览": "#overview",
-        "一张图": "#map",
-        "一企一档 (search)": f"#enterprise?q={variant}",
-        "一企一档 (file)": f"#enterprise/{enterprise_id}",
-        "数据质量": f"#quality/{counts[0]}",
+        "总览": ["#overview"] * n,
+        "一张图": ["#map"] * n,
+        "一企一档 (search)": [f"#enterprise?q=江苏省{n.replace('有限公司', ' 有限责任公司')}" for _, n in enterprises],
+        "一企一档 (file)": [f"#enterprise/{eid}" for eid, _ in enterprises],
+        "数据质量": [f"#quality/{departments[i % len(departments)]}" for i in range(n)],
     }
 
 
 def measure(home: Path, repeat: int) -> dict:
     from playwright.sync_api import sync_playwright
 
+    started = time.perf_counter()
     server = subprocess.Popen([SDC, "dashboard", "--port", "0"], env=env_for(home), stdout=subprocess.PIPE, text=True)
     try:
         url = re.search(r"http://127\.0\.0\.1:\d+/", server.stdout.readline()).group(0)
+        start_s = time.perf_counter() - started
+        print(f"sdc dashboard ready (URL printed) after {start_s:.2f} s", flush=True)
         out: dict = {}
+        print(f"{'page':<20}{'first s':>8}{'median s':>10}{'max s':>8}", flush=True)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=os.environ.get("SDC_TEST_CHROMIUM") or shutil.which("chromium"))
             context = browser.new_context(viewport={"width": 1400, "height": 900})
-            for label, fragment in pages(home).items():
+            for label, fragments in pages(home, repeat + 1).items():
                 times = []
-                for _ in range(repeat + 1):
+                for fragment in fragments:
                     page = context.new_page()
                     started = time.perf_counter()
                     page.goto(url + fragment)
@@ -115,13 +119,20 @@ def measure(home: Path, repeat: int) -> dict:
                     page.close()
                 rest = times[1:]
                 out[label] = {"first_s": times[0], "median_s": statistics.median(rest), "max_s": max(rest),
-                              "n": len(rest), "fragment": fragment}  # fmt: skip
+                              "n": len(rest)}  # fmt: skip
                 print(f"{label:<20}{times[0]:>8.2f}{statistics.median(rest):>10.2f}{max(rest):>8.2f}", flush=True)
             browser.close()
-        return out
+        return {"start_s": start_s, "pages": out}
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def measure_if_possible(home: Path, repeat: int) -> dict:
+    """`measure`, or why not (no Chromium on this machine): for `python -m bench`."""
+    if not (os.environ.get("SDC_TEST_CHROMIUM") or shutil.which("chromium")):
+        return {"skipped": "no chromium (apt-get install chromium fonts-wqy-zenhei)"}
+    return {"load_average_before": [round(x, 1) for x in os.getloadavg()], **measure(home, repeat)}
 
 
 def main() -> None:
@@ -132,7 +143,6 @@ def main() -> None:
     args = ap.parse_args()
     home = args.home or build_workspace(args.work)
     load_before = os.getloadavg()
-    print(f"{'page':<20}{'first s':>8}{'median s':>10}{'max s':>8}")
     results = measure(home, args.repeat)
     with_rows = subprocess.run([SDC, "sql", "--format", "csv", "select count(*) from map_points; "
                                 "select count(*) from enterprise_profile"],
@@ -145,8 +155,8 @@ def main() -> None:
         "load_average_after": [round(x, 1) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
         "target_s": TARGET_S,
-        "pages": results,
-        "all_within_target": all(r["median_s"] <= TARGET_S for r in results.values()),
+        **results,
+        "all_within_target": all(max(r["first_s"], r["max_s"]) <= TARGET_S for r in results["pages"].values()),
     }
     folder = ROOT / "bench" / "results"
     folder.mkdir(exist_ok=True)

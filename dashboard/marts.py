@@ -8,6 +8,7 @@ SELECTs, read at that publish's snapshots (`earlier_kpis`).
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any
 
 from data_contracts.normalise import clean_identifier, normalise_plate
@@ -17,6 +18,7 @@ from warehouse.masking import masked_select
 from warehouse.publish import PublishEntry, mart_sql
 from warehouse.reader import PublishedSession
 
+TIMELINE_SHOWN = 200
 KPI_MARTS = ("enterprise_profile", "cross_department_alerts", "equipment_inspection_status", "duplicate_reporting")
 KPIS = """
 select
@@ -150,19 +152,17 @@ select dataset, record_id, role, reported_name, reported_identifier, identifier_
     match_rule, match_probability, seen_at, source_file, source_record_number
 from enterprise_xref where enterprise_id = {id} order by dataset, seen_at desc nulls last, record_id
 """
+# The enterprise's own records ({records}: a list of 'dataset|record_id', from MENTIONS) select the rest.
 ENTERPRISE_ALERTS = """
 select alert_id, alert_type, entity_type, entity_id, occurred_at, description, evidence
 from cross_department_alerts as a
 where (a.entity_type = 'enterprise' and a.entity_id = {id})
-   or list_has_any(list_transform(a.evidence, e -> e.dataset || '|' || e.record_id),
-                   (select list(dataset || '|' || record_id) from enterprise_xref where enterprise_id = {id}))
+   or list_has_any(list_transform(a.evidence, e -> e.dataset || '|' || e.record_id), {records})
 order by occurred_at desc
 """
 EQUIPMENT = """
 with machines as (
-    select distinct q.equipment_id
-    from equipment_xref as q join enterprise_xref as x on x.dataset = q.dataset and x.record_id = q.record_id
-    where x.enterprise_id = {id}
+    select distinct equipment_id from equipment_xref where list_contains({records}, dataset || '|' || record_id)
 )
 select q.equipment_id, any_value(q.reg_code) as reg_code, any_value(q.use_cert_no) as use_cert_no,
     count(*) filter (where q.dataset = 'special_equipment.equipment') as registry_records,
@@ -175,35 +175,12 @@ from equipment_xref as q join machines using (equipment_id)
 group by q.equipment_id order by q.equipment_id
 """
 VEHICLES = """
-select v.vehicle_id, any_value(v.plate) as plate, any_value(v.plate_colour) as plate_colour,
-    list(distinct x.role) as roles,
-    count(distinct v.record_id) filter (where v.dataset = 'hazchem.waybill') as waybills,
-    list(distinct v.source_file || ' #' || v.source_record_number) as sources
-from enterprise_xref as x join vehicle_xref as v on v.dataset = x.dataset and v.record_id = x.record_id
-where x.enterprise_id = {id} and x.dataset in ('transport.vehicle', 'hazchem.waybill')
-group by v.vehicle_id order by plate
-"""
-WAYBILLS = """
-select record_id as waybill_no, role, seen_at, source_file, source_record_number
-from enterprise_xref where enterprise_id = {id} and dataset = 'hazchem.waybill'
-order by seen_at desc nulls last, record_id
-"""
-DISHONEST = """
-select record_id as entry_id, reported_name, seen_at, source_file, source_record_number
-from enterprise_xref where enterprise_id = {id} and dataset = 'credit.dishonest_entry'
-order by seen_at desc nulls last
-"""
-TIMELINE = """
-select * from (
-    select seen_at as happened_at, dataset as source, role || ' 记录 ' || record_id || ' 更新' as event
-    from enterprise_xref where enterprise_id = {id} and seen_at is not null
-    union all
-    select occurred_at, 'cross_department_alerts', alert_type || ': ' || description from cross_department_alerts
-    where alert_id in ({alert_ids})
-    union all
-    select first_listed_on::timestamp, 'credit.dishonest_entry', '首次列入失信名单' from enterprise_profile
-    where enterprise_id = {id} and first_listed_on is not null
-) order by happened_at desc limit 200
+select vehicle_id, any_value(plate) as plate, any_value(plate_colour) as plate_colour, list(distinct role) as roles,
+    count(distinct record_id) filter (where dataset = 'hazchem.waybill') as waybills,
+    list(distinct source_file || ' #' || source_record_number) as sources
+from vehicle_xref
+where dataset in ('transport.vehicle', 'hazchem.waybill') and list_contains({records}, dataset || '|' || record_id)
+group by vehicle_id order by plate
 """
 
 
@@ -256,15 +233,32 @@ def enterprise(session: PublishedSession, enterprise_id: str) -> dict[str, Any] 
     profile = rows(session, PROFILE.format(**key))
     if not profile:
         return None
+    mentions = rows(session, MENTIONS.format(**key))
+    key["records"] = "[" + ", ".join(sql_literal(f"{m['dataset']}|{m['record_id']}") for m in mentions) + "]::VARCHAR[]"
     alerts = rows(session, ENTERPRISE_ALERTS.format(**key))
-    alert_ids = ", ".join(sql_literal(a["alert_id"]) for a in alerts) or "NULL"
+    mentioned = [
+        {"happened_at": m["seen_at"], "source": m["dataset"], "event": f"{m['role']} 记录 {m['record_id']} 更新"}
+        for m in mentions
+        if m["seen_at"] is not None
+    ]
+    alerted = [{"happened_at": a["occurred_at"], "source": "cross_department_alerts",
+                "event": f"{a['alert_type']}: {a['description']}"} for a in alerts]  # fmt: skip
+    listed = profile[0]["first_listed_on"]
+    listing = [{"happened_at": datetime.combine(listed, time()), "source": "credit.dishonest_entry",
+                "event": "首次列入失信名单"}] if listed else []  # fmt: skip
+    timeline = sorted([*mentioned, *alerted, *listing], key=lambda e: e["happened_at"], reverse=True)
     return {
         "profile": profile[0],
-        "mentions": rows(session, MENTIONS.format(**key)),
+        "mentions": mentions,
         "alerts": alerts,
         "equipment": rows(session, EQUIPMENT.format(**key)),
         "vehicles": rows(session, VEHICLES.format(**key)),
-        "waybills": rows(session, WAYBILLS.format(**key)),
-        "dishonest_entries": rows(session, DISHONEST.format(**key)),
-        "timeline": rows(session, TIMELINE.format(**key, alert_ids=alert_ids)),
+        "waybills": [_record(m, "waybill_no") for m in mentions if m["dataset"] == "hazchem.waybill"],
+        "dishonest_entries": [_record(m, "entry_id") for m in mentions if m["dataset"] == "credit.dishonest_entry"],
+        "timeline": timeline[:TIMELINE_SHOWN],
     }
+
+
+def _record(mention: dict[str, Any], key: str) -> dict[str, Any]:
+    fields = ("role", "reported_name", "seen_at", "source_file", "source_record_number")
+    return {key: mention["record_id"], **{f: mention[f] for f in fields}}

@@ -14,6 +14,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from data_contracts.contract import Contract, all_contracts
@@ -36,11 +37,12 @@ class Department:
     contracts: tuple[Contract, ...]
 
 
-def departments() -> list[Department]:
+@cache
+def departments() -> tuple[Department, ...]:
     by_key: dict[str, list[Contract]] = {}
     for contract in all_contracts():
         by_key.setdefault(contract.dataset.split(".")[0], []).append(contract)
-    return [Department(k, cs[0].owner, cs[0].source_system, tuple(cs)) for k, cs in sorted(by_key.items())]
+    return tuple(Department(k, cs[0].owner, cs[0].source_system, tuple(cs)) for k, cs in sorted(by_key.items()))
 
 
 def department(key: str) -> Department | None:
@@ -145,26 +147,32 @@ def by_rule(session: PublishedSession, dept: Department) -> list[dict[str, Any]]
 def _quarantined(session: PublishedSession, contract: Contract, examples: int | None) -> list[dict[str, Any]]:
     if not _has(session, "quarantine", "rows"):
         return []
-    keep = f"list_slice(list(example ORDER BY example.row), 1, {examples})" if examples else "list(example)"
-    return _rows(session, f"""
-        SELECT dataset, 'quarantined' AS outcome, rule, count(*) AS rows, {keep} AS examples
-        FROM (SELECT dataset, unnest(reasons) AS rule,
-                     {{'file': _source_file, 'row': _record_number, 'values': {_masked_original(contract)}}} AS example
-              FROM lake.quarantine.rows WHERE dataset = ? AND {OPEN})
-        GROUP BY ALL ORDER BY rows DESC, rule""", [contract.dataset])  # fmt: skip
+    where = f"dataset = {sql_literal(contract.dataset)} AND {OPEN}"
+    return _rows(session, _by_rule("quarantined", contract, "lake.quarantine.rows", "reasons", where,
+                                   _masked_original(contract), examples))  # fmt: skip
 
 
 def _flagged(session: PublishedSession, contract: Contract, examples: int | None) -> list[dict[str, Any]]:
     if not _has(session, "validated", contract.dataset.replace(".", "__")):
         return []
-    keep = f"list_slice(list(example ORDER BY example.row), 1, {examples})" if examples else "list(example)"
-    return _rows(session, f"""
-        SELECT {sql_literal(contract.dataset)} AS dataset, 'flagged' AS outcome, rule, count(*) AS rows,
-               {keep} AS examples
-        FROM (SELECT unnest(_warnings) AS rule,
-                     {{'file': _source_file, 'row': _record_number, 'values': {_masked_validated(contract)}}} AS example
-              FROM {validated_table(contract.dataset)} WHERE len(_warnings) > 0)
-        GROUP BY ALL ORDER BY rows DESC, rule""")  # fmt: skip
+    return _rows(session, _by_rule("flagged", contract, validated_table(contract.dataset), "_warnings",
+                                   "len(_warnings) > 0", _masked_validated(contract), examples))  # fmt: skip
+
+
+def _by_rule(outcome: str, contract: Contract, table: str, rules: str, where: str, values: str, examples: int | None):
+    """Rows per rule of `rules` (a list column), with the first `examples` of them (all: None), masked: only those
+    rows build their masked values."""
+    first = f"WHERE n <= {int(examples)}" if examples else ""
+    return f"""
+        SELECT {sql_literal(contract.dataset)} AS dataset, {sql_literal(outcome)} AS outcome, rule,
+               any_value(rows) AS rows,
+               list({{'file': _source_file, 'row': _record_number, 'values': {values}}}
+                    ORDER BY _source_file, _record_number) AS examples
+        FROM (SELECT *, count(*) OVER (PARTITION BY rule) AS rows,
+                     row_number() OVER (PARTITION BY rule ORDER BY _source_file, _record_number) AS n
+              FROM (SELECT unnest({rules}) AS rule, * FROM {table} WHERE {where}))
+        {first}
+        GROUP BY rule ORDER BY rows DESC, rule"""
 
 
 def _with_examples(row: dict[str, Any], contract: Contract) -> dict[str, Any]:

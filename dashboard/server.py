@@ -24,12 +24,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from dashboard import marts, quality
 from sdc_settings import Settings
 from warehouse.beijing import BEIJING
-from warehouse.publish import publish_history
+from warehouse.publish import PublishEntry, publish_history
 from warehouse.reader import PublishedSession, open_published
 
 STATIC = Path(__file__).with_name("static")
 REFRESH_SECONDS = 60.0
 TREND_PUBLISHES = 30
+ANSWERS_KEPT = 500
+WARM = ("meta", "overview", "map", "quality")  # computed before the server listens
 
 
 class Dashboard:
@@ -40,36 +42,72 @@ class Dashboard:
         self.lock = threading.Lock()
         self._session: PublishedSession | None = None
         self._checked = 0.0
-        self._trend: dict[int, dict] = {}  # publish id -> KPIs (a publish never changes)
+        self._earlier: list[PublishEntry] = []
+        self._trend: dict[int, dict | None] = {}  # publish id -> KPIs (a publish never changes)
+        self._answers: dict[tuple, Any] = {}
 
     def session(self) -> PublishedSession:
         """The session on the newest publish (call with `lock` held)."""
         if self._session is None or time.monotonic() - self._checked > REFRESH_SECONDS:
-            newest = open_published(self.settings) if self._session is None else None
-            if newest is None:
-                live = [e for e in publish_history(self.settings) if not e.expired]
-                if live and live[-1].publish_id != self._session.entry.publish_id:
-                    newest = open_published(self.settings)
-            if newest is not None:
+            live = [e for e in publish_history(self.settings) if not e.expired]
+            if self._session is None or (live and live[-1].publish_id != self._session.entry.publish_id):
+                newest = open_published(self.settings)
                 if self._session is not None:
                     self._session.close()
                 self._session = newest
+            # the publishes before the shown one, for the trend (the log says which are still live)
+            self._earlier = [e for e in live if e.publish_id < self._session.entry.publish_id]
             self._checked = time.monotonic()
         return self._session
 
     def trend(self, session: PublishedSession, current: dict) -> list[dict]:
         """KPIs of the live publishes up to the shown one, oldest first (at most TREND_PUBLISHES)."""
-        shown = session.entry
-        entries = [e for e in publish_history(self.settings) if not e.expired and e.publish_id < shown.publish_id]
         out = []
-        for entry in entries[-(TREND_PUBLISHES - 1) :]:
+        for entry in self._earlier[-(TREND_PUBLISHES - 1) :]:
             if entry.publish_id not in self._trend:
                 self._trend[entry.publish_id] = marts.earlier_kpis(session, entry)
             if self._trend[entry.publish_id] is not None:
                 out.append({"publish_id": entry.publish_id, "published_at": entry.published_at,
                             "kpis": self._trend[entry.publish_id]})  # fmt: skip
+        shown = session.entry
         out.append({"publish_id": shown.publish_id, "published_at": shown.published_at, "kpis": current})
         return out
+
+    def answer(self, route: str, query: dict[str, str]) -> Any:
+        """The JSON of an API route (None: no such route), computed once per publish (call with `lock` held)."""
+        session = self.session()
+        key = (session.entry.publish_id, route, tuple(sorted(query.items())))
+        if key not in self._answers:
+            if len(self._answers) >= ANSWERS_KEPT or any(k[0] != key[0] for k in self._answers):
+                self._answers.clear()  # a new publish, or enough searches: start again
+            self._answers[key] = self._compute(session, route, query)
+        return self._answers[key]
+
+    def _compute(self, session: PublishedSession, route: str, query: dict[str, str]) -> Any:
+        if route == "meta":
+            e = session.entry
+            return {"publish_id": e.publish_id, "published_at": e.published_at,
+                    "map_tiles": self.settings.map_tiles,
+                    "departments": [{"key": d.key, "owner": d.owner} for d in quality.departments()]}  # fmt: skip
+        if route == "overview":
+            data = marts.overview(session)
+            sla = {c.dataset: c.freshness_hours for d in quality.departments() for c in d.contracts}
+            return {**data, "trend": self.trend(session, data["kpis"]), "sla_hours": sla}
+        if route == "map":
+            return marts.map_data(session)
+        if route == "search":
+            return marts.search(session, query.get("q", ""))
+        if route == "enterprise":
+            return marts.enterprise(session, query.get("id", ""))
+        if route == "quality":
+            return quality.summary(session)
+        if route.startswith("quality/"):
+            dept = quality.department(route.removeprefix("quality/"))
+            if dept is None:
+                return None
+            return {"department": dept.key, "owner": dept.owner, "arrivals": quality.arrivals(session, dept),
+                    "rules": quality.by_rule(session, dept)}  # fmt: skip
+        return None
 
     def close(self) -> None:
         if self._session is not None:
@@ -135,7 +173,7 @@ def handler_for(dashboard: Dashboard) -> type[BaseHTTPRequestHandler]:
                     return self._static(path.removeprefix("/static/"))
                 if path.startswith("/api/"):
                     with dashboard.lock:
-                        data = self._api(path.removeprefix("/api/"), query)
+                        data = dashboard.answer(path.removeprefix("/api/"), query)
                     return self._json(data) if data is not None else self._json({"error": "not found"}, 404)
                 if path.startswith("/download/quality/"):
                     return self._download(path.removeprefix("/download/quality/"))
@@ -150,33 +188,6 @@ def handler_for(dashboard: Dashboard) -> type[BaseHTTPRequestHandler]:
             kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
             charset = "; charset=utf-8" if kind.startswith("text/") or kind.endswith("javascript") else ""
             self._send(HTTPStatus.OK, files[name].read_bytes(), kind + charset)
-
-        def _api(self, route: str, query: dict[str, str]) -> Any:
-            session = dashboard.session()
-            if route == "meta":
-                e = session.entry
-                return {"publish_id": e.publish_id, "published_at": e.published_at,
-                        "map_tiles": dashboard.settings.map_tiles,
-                        "departments": [{"key": d.key, "owner": d.owner} for d in quality.departments()]}  # fmt: skip
-            if route == "overview":
-                data = marts.overview(session)
-                sla = {c.dataset: c.freshness_hours for d in quality.departments() for c in d.contracts}
-                return {**data, "trend": dashboard.trend(session, data["kpis"]), "sla_hours": sla}
-            if route == "map":
-                return marts.map_data(session)
-            if route == "search":
-                return marts.search(session, query.get("q", ""))
-            if route == "enterprise":
-                return marts.enterprise(session, query.get("id", ""))
-            if route == "quality":
-                return quality.summary(session)
-            if route.startswith("quality/"):
-                dept = quality.department(route.removeprefix("quality/"))
-                if dept is None:
-                    return None
-                return {"department": dept.key, "owner": dept.owner, "arrivals": quality.arrivals(session, dept),
-                        "rules": quality.by_rule(session, dept)}  # fmt: skip
-            return None
 
         def _download(self, name: str) -> None:
             key, _, extension = name.rpartition(".")
@@ -199,10 +210,12 @@ def handler_for(dashboard: Dashboard) -> type[BaseHTTPRequestHandler]:
 
 
 def serve(settings: Settings, port: int, ready=None) -> None:
-    """Serve until interrupted; `ready(url)` is called once the socket listens (the CLI prints it)."""
+    """Serve until interrupted; `ready(url)` is called once the socket listens and the pages in WARM are computed
+    (the CLI prints it: from then on those pages open without waiting for the lake)."""
     dashboard = Dashboard(settings)
     with dashboard.lock:
-        dashboard.session()  # nothing published: fail here, before listening
+        for route in WARM:  # nothing published: fails here, before listening
+            dashboard.answer(route, {})
     server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(dashboard))
     server.daemon_threads = True
     try:
