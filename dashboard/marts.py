@@ -50,24 +50,23 @@ group by 1 order by 2 desc, 1
 
 # The town of an alert's entity: an enterprise's own; a vehicle's or a machine's from the enterprise that
 # operates it (platform record) or uses it (registry record). (`cross_department_alerts.town` will replace it.)
-ENTITY_TOWN = """
-entity_town as (
-    select 'enterprise' as entity_type, enterprise_id as entity_id, town from enterprise_profile
+OPERATED = (("vehicle", "vehicle_xref", "vehicle_id", "transport.vehicle"),
+            ("equipment", "equipment_xref", "equipment_id", "special_equipment.equipment"))  # fmt: skip
+ENTITY_TOWN = (
+    "entity_town as (\n    select 'enterprise' as entity_type, enterprise_id as entity_id, town from enterprise_profile"
+    + "".join(
+        f"""
     union all
-    select 'vehicle', v.vehicle_id, any_value(p.town)
-    from vehicle_xref as v
-    join enterprise_xref as x on x.dataset = v.dataset and x.record_id = v.record_id
+    select '{entity}', m.{key}, any_value(p.town)
+    from {xref} as m
+    join enterprise_xref as x on x.dataset = m.dataset and x.record_id = m.record_id
     join enterprise_profile as p using (enterprise_id)
-    where v.dataset = 'transport.vehicle'
-    group by v.vehicle_id
-    union all
-    select 'equipment', q.equipment_id, any_value(p.town)
-    from equipment_xref as q
-    join enterprise_xref as x on x.dataset = q.dataset and x.record_id = q.record_id
-    join enterprise_profile as p using (enterprise_id)
-    where q.dataset = 'special_equipment.equipment'
-    group by q.equipment_id
-)"""
+    where m.dataset = '{dataset}'
+    group by m.{key}"""
+        for entity, xref, key, dataset in OPERATED
+    )
+    + "\n)"
+)
 ALERTS_BY_TYPE_AND_TOWN = f"""
 with {ENTITY_TOWN}
 select a.alert_type, coalesce(t.town, '未知') as town, count(*) as alerts

@@ -111,15 +111,13 @@ async function map() {
       }
     }
   }
-  for (const t of d.towns) {
-    const [x, y] = px(mercator(t.longitude, t.latitude));
-    const label = el("text", { x, y, class: "town", "data-town": t.town });
-    label.textContent = t.town;
-    svg.appendChild(label);
-  }
-  d.points.forEach((p, i) => {
-    const [x, y] = px(xy[i]);
-    const c = el("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: p.layer === "enterprise" ? 8 : 7,
+  // risky points drawn last (on top); smaller points when there are many; towns labelled above everything
+  const order = ["none", "overdue", "alert", "blacklisted"];
+  const radius = Math.max(2.5, Math.min(8, 300 / Math.sqrt(d.points.length || 1)));
+  const drawn = d.points.map((p, i) => [p, xy[i]]).sort((a, b) => order.indexOf(a[0].risk) - order.indexOf(b[0].risk));
+  drawn.forEach(([p, at]) => {
+    const [x, y] = px(at);
+    const c = el("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: (p.layer === "enterprise" ? radius : radius * 0.85).toFixed(1),
       class: `pt layer-${p.layer} risk-${p.risk}`, "data-layer": p.layer, "data-risk": p.risk, "data-town": p.town || "" });
     const title = el("title");
     title.textContent = `${LAYERS[p.layer]}：${p.label}${p.town ? "（" + p.town + "）" : ""} 风险：${RISKS[p.risk]}`;
@@ -130,6 +128,12 @@ async function map() {
     });
     svg.appendChild(c);
   });
+  for (const t of d.towns) {
+    const [x, y] = px(mercator(t.longitude, t.latitude));
+    const label = el("text", { x, y, class: "town", "data-town": t.town });
+    label.textContent = t.town;
+    svg.appendChild(label);
+  }
   const filter = () => {
     const on = new Set([...document.querySelectorAll("[data-layer]:checked")].map((i) => i.dataset.layer));
     const town = document.getElementById("town").value;
