@@ -154,6 +154,15 @@ def test_overview_numbers_equal_sql_over_the_published_marts(browser_page, url, 
         assert number(page.locator(f'[data-bar="{department}"]').text_content()) == enterprises
 
 
+def test_the_trend_reads_earlier_publishes_through_the_same_masked_selects(ws):
+    """An earlier publish's KPIs come from its mart snapshots (time travel on the pinned session): read at the
+    shown publish's own snapshots they are the page's KPIs."""
+    from dashboard import marts as dashboard_marts
+
+    with open_published(ws[1]) as session:
+        assert dashboard_marts.earlier_kpis(session, session.entry) == dashboard_marts.overview(session)["kpis"]
+
+
 def test_search_finds_an_enterprise_from_a_variant_of_its_name(browser_page, url, marts, artefacts):
     enterprise_id, name, uscc = marts(
         """select enterprise_id, name, uscc from enterprise_profile
