@@ -31,6 +31,7 @@ STATIC = Path(__file__).with_name("static")
 REFRESH_SECONDS = 60.0
 TREND_PUBLISHES = 30
 ANSWERS_KEPT = 500
+LOOPBACK_NAMES = {"127.0.0.1", "localhost"}
 WARM = ("meta", "overview", "map", "quality")  # computed before the server listens
 
 
@@ -163,6 +164,9 @@ def handler_for(dashboard: Dashboard) -> type[BaseHTTPRequestHandler]:
             self._send(status, body, "application/json; charset=utf-8")
 
         def do_GET(self) -> None:
+            # DNS rebinding: a page elsewhere whose name resolves to 127.0.0.1 is refused by its Host header
+            if urlsplit(f"//{self.headers.get('Host', '')}").hostname not in LOOPBACK_NAMES:
+                return self._json({"error": "only http://127.0.0.1 serves this dashboard"}, HTTPStatus.FORBIDDEN)
             url = urlsplit(self.path)
             path = unquote(url.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}

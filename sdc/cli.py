@@ -241,6 +241,9 @@ def dashboard(
     except NothingPublished as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
+    except OSError as exc:  # the port is taken
+        typer.echo(f"error: cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from exc
     except KeyboardInterrupt:
         pass
 

@@ -263,12 +263,17 @@ def test_quality_examples_are_masked(browser_page, url, artefacts):
 
 
 def test_pages_load_nothing_but_their_own_origin(browser_page, url):
-    """The server forbids other origins (Content-Security-Policy), and the guard of these tests catches them."""
+    """The server forbids other origins (Content-Security-Policy) and answers only to its own name, and the guard of
+    these tests catches any request elsewhere."""
+    import urllib.error
     import urllib.request
 
     with urllib.request.urlopen(url) as response:
         policy = response.headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "http" not in policy
+    rebound = urllib.request.Request(url + "api/overview", headers={"Host": "attacker.example"})
+    with pytest.raises(urllib.error.HTTPError, match="403"):  # DNS rebinding: another site's name, our address
+        urllib.request.urlopen(rebound)
     page = browser_page[0].context.new_page()  # the guard is the context's; this page's requests are its own
     seen: list[str] = []
     page.on("request", lambda r: seen.append(r.url))
