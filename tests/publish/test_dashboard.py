@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 from workspace import SDC, copy_workspace, sdc_env
 
+from entity_resolution.normalise import name_core
 from sdc_settings import load_settings
 from warehouse.masking import ID_CANDIDATE, PHONE_CANDIDATE, id_number_valid
 from warehouse.reader import open_published
@@ -186,8 +187,10 @@ def test_search_finds_an_enterprise_from_a_variant_of_its_name(browser_page, url
     sources = page.locator('#mentions td[data-col="source_file"]').all_inner_texts()
     assert sorted(sources) == sorted(f"{f} 第 {n} 行" for f, n in mentions)
     page.screenshot(path=str(artefacts / "enterprise_file.png"), full_page=True)
-    # and by its USCC, typed with a space and in lower case
+    # and by its USCC, typed with a space and in lower case, and by its short name (字号 + 行业: 恒泰化工)
     page = visit(browser_page, url, f"enterprise?q={uscc[:9].lower()} {uscc[9:]}")
+    assert page.locator(f'a[data-enterprise="{enterprise_id}"]').count() == 1
+    page = visit(browser_page, url, f"enterprise?q={name_core(name)}")
     assert page.locator(f'a[data-enterprise="{enterprise_id}"]').count() == 1
     assert browser_page[1] == []
 
