@@ -38,12 +38,14 @@ function el(name, attrs = {}) {
 }
 
 // --- 总览 ------------------------------------------------------------------------------------------------
-function sparkline(values) {
+function sparkline(values, labels) {
   const w = 160, h = 30, max = Math.max(...values, 1), min = Math.min(...values, 0);
   const step = values.length > 1 ? w / (values.length - 1) : 0;
   const pts = values.map((v, i) => `${(i * step).toFixed(1)},${(h - 2 - ((v - min) / (max - min || 1)) * (h - 4)).toFixed(1)}`);
   if (values.length === 1) pts.push(`${w},${pts[0].split(",")[1]}`);
-  return `<svg viewBox="0 0 ${w} ${h}" preserveAspectRatio="none"><polyline class="spark" points="${pts.join(" ")}"/></svg>`;
+  const title = values.map((v, i) => `${labels[i]}: ${num(v)}`).join("\n");
+  return `<svg viewBox="0 0 ${w} ${h}" preserveAspectRatio="none"><title>${esc(title)}</title>
+    <polyline class="spark" points="${pts.join(" ")}"/></svg>`;
 }
 function bars(rows, key, value, label) {
   const max = Math.max(...rows.map((r) => r[value]), 1), rowH = 22;
@@ -56,7 +58,7 @@ async function overview() {
   const d = await api("/api/overview");
   const cards = Object.entries(d.labels).map(([k, label]) => `<div class="card">
       <div class="label">${esc(label)}</div><div class="value" data-kpi="${k}">${num(d.kpis[k])}</div>
-      ${sparkline(d.trend.map((t) => t.kpis[k] ?? 0))}
+      ${sparkline(d.trend.map((t) => t.kpis[k] ?? 0), d.trend.map((t) => `第 ${t.publish_id} 次发布 ${t.published_at}`))}
       <div class="muted">${d.trend.length} 次发布</div></div>`).join("");
   const now = Date.now();
   const fresh = d.freshness.map((f) => {

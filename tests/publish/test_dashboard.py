@@ -313,9 +313,12 @@ def test_a_deployments_tile_server_draws_under_the_map(browser_page, ws, artefac
         with dashboard({**ws[0], "SDC_MAP_TILES": template}) as tiled:
             page = visit(browser_page, tiled, "map")
             page.wait_for_function("() => [...document.querySelectorAll('#map-svg image')].length > 0")
-            page.wait_for_timeout(500)  # the images load after the page has drawn
-            page.screenshot(path=str(artefacts / "map_with_tiles.png"))
             drawn = page.locator("#map-svg image").count()
+            for _ in range(300):  # the images load after the page has drawn: wait for the tile server to see them
+                if len(asked) >= drawn:
+                    break
+                page.wait_for_timeout(100)
+            page.screenshot(path=str(artefacts / "map_with_tiles.png"))
     finally:
         tiles.shutdown()
     assert drawn > 0 and len(asked) == drawn
