@@ -94,6 +94,7 @@ async function map() {
         (${d.points.filter((p) => p.risk === k).length})</div>`).join("")}
       <p class="muted">点击点位查看一企一档。</p></div><svg id="map-svg"></svg></div>`;
   const svg = document.getElementById("map-svg");
+  if (!d.points.length) { svg.outerHTML = '<p class="muted">这次发布没有带坐标的对象。</p>'; return; }
   const xy = d.points.map((p) => mercator(p.longitude, p.latitude));
   const xs = xy.map((p) => p[0]), ys = xy.map((p) => p[1]);
   const pad = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys), 1e-5) * 0.06;
