@@ -12,7 +12,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --locked --compile-bytecode
-	$(UV) run python -m compileall -q -j 0 bench connectors data_contracts entity_resolution pipelines sdc simulator tests warehouse
+	$(UV) run python -m compileall -q -j 0 bench connectors dashboard data_contracts entity_resolution pipelines sdc simulator tests warehouse
 	$(UV) run sdc setup
 
 demo: setup

@@ -13,6 +13,7 @@ Scenarios (realistic profile, seed 1; simulation and history loads are not timed
 Each repetition is one `sdc run` in its own process (bench/measure.py); the history is loaded once and its
 workspace restored before each repetition. The floor (bench/workload.py) reads the same delivery with plain
 DuckDB in the same run, beside each repetition. Writes bench/results.json and bench/RESULTS.md.
+On fresh_3d_s1's last publish, each dashboard page is also rendered in headless Chromium (bench/dashboard_render.py).
 The other scripts in bench/ are focused studies (readers, validation, resolution accuracy, reader latency).
 """
 
@@ -33,7 +34,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
-from bench import overheads  # noqa: E402
+from bench import dashboard_render, overheads  # noqa: E402
 from bench.measure import AFTER, BEFORE, BETWEEN, RunMeasure, timed_run  # noqa: E402
 from bench.workload import World, deliver, floor_seconds, serve_apis, simulate_world  # noqa: E402
 
@@ -44,6 +45,7 @@ SCENARIOS = {  # name: (days simulated, days under test, scale)
     "day_s10": (1, 1, 10.0),
 }
 QUICK = ("fresh_3d_s1", "day_on_7d_s1")
+DASHBOARD_SCENARIOS = ("fresh_3d_s1",)  # each dashboard page rendered in Chromium on its last publish (scale 1)
 SEED = 1
 
 
@@ -115,6 +117,8 @@ def run_scenario(name: str, work: Path, repeat: int, floor_repeat: int, scale_fa
             print(f"[{name}]   {m.wall:.1f} s, peak {m.peak_rss_mib:.0f} MiB, success={m.success}", flush=True)
             runs.append(m)
         result["sql_select_1_s"] = _summary(overheads.sql_select_1(env, 5))  # on the last run's publish
+        if name in DASHBOARD_SCENARIOS:
+            result["dashboard_s"] = dashboard_render.measure_if_possible(home, 3)
     floor = statistics.median(floors)
     # Stages in the order the run reached them; the time outside steps last.
     stage_names = [BEFORE, *dict.fromkeys(stage for m in runs for _, stage, _ in m.steps), BETWEEN, AFTER]

@@ -57,6 +57,8 @@ def render(results: dict) -> str:
                 out.append("")
             if "sql_select_1_s" in r:
                 out += [f'`sdc sql "select 1"` (masked) on this publish: {_mmm(r["sql_select_1_s"], "{:.2f}")} s.', ""]
+            if "dashboard_s" in r:
+                out += _dashboard(r["dashboard_s"])
             out += ["| stage | s | × floor | rows/s | peak RSS MiB |", "|---|---|---|---|---|"]
             for stage, s in r["stages"].items():
                 out.append(
@@ -65,3 +67,17 @@ def render(results: dict) -> str:
                 )
             out.append("")
     return "\n".join(out) + "\n"
+
+
+def _dashboard(d: dict) -> list[str]:
+    """`sdc dashboard` on this publish: each page rendered in headless Chromium (bench/dashboard_render.py)."""
+    if "skipped" in d:
+        return [f"Dashboard pages: not measured ({d['skipped']}).", ""]
+    load = d["load_average_before"]
+    out = [f"Dashboard pages in headless Chromium on this publish (target ≤ 2 s; load average {load} before): the "
+           "first open (cold) and the median / max of the next ones, s.", "",
+           "| page | first | median | max |", "|---|---|---|---|"]  # fmt: skip
+    out[0] += f" `sdc dashboard` printed its URL (总览, 一张图, quality summary computed) after {d['start_s']:.2f} s."
+    for page, p in d["pages"].items():
+        out.append(f"| {page} | {p['first_s']:.2f} | {p['median_s']:.2f} | {p['max_s']:.2f} |")
+    return [*out, ""]

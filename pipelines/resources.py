@@ -35,6 +35,7 @@ class LakeResource(dg.ConfigurableResource):
     iceberg_warehouse: str | None = None
     full_view_operators: str = ""  # comma-separated login names
     sql_history: str | None = None
+    map_tiles: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, secrets_from_environment: bool = False) -> "LakeResource":

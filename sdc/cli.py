@@ -227,6 +227,30 @@ def _full_view_audit(settings, as_of: str | None, out):
 
 
 @app.command()
+def dashboard(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8050,
+) -> None:
+    """Serve the dashboard (总览, 一张图, 一企一档, 数据质量) on 127.0.0.1 over the masked published marts."""
+    from dashboard.server import serve
+    from warehouse.publish import NothingPublished
+
+    def ready(url: str) -> None:
+        typer.echo(f"dashboard of the newest publish at {url} (Ctrl-C stops it)")
+
+    try:
+        serve(invocation_settings(ctx), port, ready)
+    except NothingPublished as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except OSError as exc:  # the port is taken
+        typer.echo(f"error: cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from exc
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
 def status(ctx: typer.Context) -> None:
     """Per source dataset: last delivery and load, age against the contract's freshness SLA, rows accepted and
     quarantined today (Beijing), held deliveries, rejected files; the last publish and what it waits for. Read only.

@@ -72,6 +72,9 @@ class Settings:
     """Login names allowed the restricted (unmasked) view, `sdc sql --full`; nobody by default."""
     sql_history: Path | None = None
     """The interactive `sdc sql` shell's history file (per user, outside the workspace); None: no history kept."""
+    map_tiles: str | None = None
+    """Tile URL template of a deployment's own tile server for the dashboard's map (`https://tiles.example/{z}/{x}/{y}.png`);
+    None: the map is drawn on a blank canvas."""
 
     @property
     def catalog_kind(self) -> str:
@@ -163,6 +166,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         iceberg_warehouse=env_vars.get("SDC_ICEBERG_WAREHOUSE") or None,
         full_view_operators=operators,
         sql_history=Path(history).resolve() if history else None,
+        map_tiles=env_vars.get("SDC_MAP_TILES") or None,
     )
 
 

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 LAYERS = [
     {"sdc_settings"},
     {"connectors", "data_contracts", "warehouse", "entity_resolution"},
-    {"pipelines"},
+    {"pipelines", "dashboard"},
     {"sdc", "bench"},
 ]
 OURS = {p for layer in LAYERS for p in layer} | {"simulator"}
