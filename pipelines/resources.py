@@ -35,6 +35,10 @@ class LakeResource(dg.ConfigurableResource):
     iceberg_warehouse: str | None = None
     full_view_operators: str = ""  # comma-separated login names
     sql_history: str | None = None
+    notify_webhook: str | None = None
+    rebuild_quiet_seconds: float = 120.0
+    rebuild_max_wait_seconds: float = 300.0
+    retry_delay_seconds: float = 10.0
 
     @classmethod
     def from_settings(cls, settings: Settings, *, secrets_from_environment: bool = False) -> "LakeResource":
