@@ -5,11 +5,11 @@ and the run failure sensor reports it once with what to do next. Real API server
 from __future__ import annotations
 
 import json
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
 import pytest
+from loopback import serving
 
 pytestmark = pytest.mark.integration
 
@@ -91,26 +91,20 @@ def test_a_response_breaking_the_interface_fails_once_unretried_and_is_reported_
     from pipelines.defs.notifications import notify_failed_runs
     from pipelines.resources import LakeResource
 
-    api = _BrokenInterface()
-    threading.Thread(target=api.serve_forever, daemon=True).start()
-    try:
-        with dg.DagsterInstance.ephemeral() as instance:
-            settings = _settings(f"http://127.0.0.1:{api.server_address[1]}")
-            result = _pull(settings, instance)
-            assert not result.success
-            assert api.requests == 1  # neither the client nor Dagster asked again
-            assert not _events(result, "STEP_UP_FOR_RETRY") and len(_events(result, "STEP_FAILURE")) == 1
-            context = dg.build_run_status_sensor_context(
-                sensor_name="notify_failed_runs",
-                dagster_instance=instance,
-                dagster_run=result.dagster_run,
-                dagster_event=result.get_run_failure_event(),
-                resources={"lake": LakeResource.from_settings(settings)},
-            ).for_run_failure()
-            notify_failed_runs(context)
-    finally:
-        api.shutdown()
-        api.server_close()
+    with serving(_BrokenInterface()) as api, dg.DagsterInstance.ephemeral() as instance:
+        settings = _settings(f"http://127.0.0.1:{api.server_address[1]}")
+        result = _pull(settings, instance)
+        assert not result.success
+        assert api.requests == 1  # neither the client nor Dagster asked again
+        assert not _events(result, "STEP_UP_FOR_RETRY") and len(_events(result, "STEP_FAILURE")) == 1
+        context = dg.build_run_status_sensor_context(
+            sensor_name="notify_failed_runs",
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+            dagster_event=result.get_run_failure_event(),
+            resources={"lake": LakeResource.from_settings(settings)},
+        ).for_run_failure()
+        notify_failed_runs(context)
     [sent] = [json.loads(line) for line in settings.notify_log.read_text("utf-8").splitlines()]
     assert sent["kind"] == "failure" and sent["notification_id"] == f"failure:{result.run_id}"
     [step] = sent["failed_steps"]

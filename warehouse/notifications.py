@@ -117,6 +117,16 @@ class SendReport:
     undelivered: list[str] = field(default_factory=list)
 
 
+def not_sent(con: duckdb.DuckDBPyConnection, notifications: Sequence[Notification], to: Sequence[Channel]) -> list[str]:
+    """Ids of the notifications some channel has not had yet (read only)."""
+    from warehouse.lake import table_exists
+
+    sent = set()
+    if table_exists(con, "meta", "notifications_sent"):
+        sent = set(con.execute("SELECT notification_id, channel FROM lake.meta.notifications_sent").fetchall())
+    return [n.notification_id for n in notifications if any((n.notification_id, c.name) not in sent for c in to)]
+
+
 def send_once(
     con: duckdb.DuckDBPyConnection, notifications: Sequence[Notification], to: Sequence[Channel]
 ) -> SendReport:
@@ -151,11 +161,16 @@ ALERTS = """SELECT alert_id, alert_type, entity_type, entity_id, occurred_at, de
             FROM cross_department_alerts ORDER BY occurred_at, alert_id"""
 
 
-def published_alerts(settings: Settings) -> tuple[int, list[dict]]:
-    """The newest publish's id and its cross-department alerts."""
+def published_alerts(settings: Settings) -> tuple[int | None, list[dict]]:
+    """The newest publish's id and its cross-department alerts (None and none before the first publish)."""
+    from warehouse.publish import NothingPublished
     from warehouse.reader import open_published
 
-    with open_published(settings, audience="full") as session:
+    try:
+        session = open_published(settings, audience="full")
+    except NothingPublished:
+        return None, []
+    with session:
         if "cross_department_alerts" not in session.entry.marts:
             return session.entry.publish_id, []
         cursor = session.execute(ALERTS)
@@ -185,7 +200,9 @@ def evidence_rows(con: duckdb.DuckDBPyConnection, evidence: list[dict]) -> list[
     return rows
 
 
-def alert_notifications(con: duckdb.DuckDBPyConnection, publish_id: int, alerts: list[dict]) -> list[Notification]:
+def alert_notifications(
+    con: duckdb.DuckDBPyConnection, publish_id: int | None, alerts: list[dict]
+) -> list[Notification]:
     from data_contracts.contract import load_contract
 
     out = []

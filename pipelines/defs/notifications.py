@@ -1,5 +1,6 @@
 """Notifications (warehouse/notifications.py) wired into the code location: after each publish, its new alerts
-and any freshness breach; after a failed run, the failure — once, with what to do next."""
+and any freshness breach; a breach while nothing is published (a source gone quiet) by a sensor that starts the
+notifications alone; after a failed run, the failure — once, with what to do next."""
 
 from datetime import UTC, datetime
 
@@ -70,6 +71,28 @@ def notify_failed_runs(context: dg.RunFailureSensorContext, lake: LakeResource) 
         context.log.warning(f"failure of run {run.run_id} not notified: {problem}")
 
 
+@dg.sensor(
+    name="notify_freshness_breaches",
+    description="A source past its contract's freshness SLA and not notified yet -> send the notifications.",
+    asset_selection=[NOTIFICATIONS],
+    minimum_interval_seconds=900,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def notify_freshness_breaches(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
+    from warehouse import notifications as notify
+    from warehouse.lake import lake_connection
+
+    settings = lake.settings()
+    if not settings.lake_catalog.startswith("postgres:") and not settings.warehouse_dir.exists():
+        return dg.SensorResult(skip_reason="no workspace yet")
+    with lake_connection(settings, read_only=True) as con:
+        breaches = notify.freshness_notifications(con, datetime.now(UTC))
+        due = notify.not_sent(con, breaches, notify.channels(settings))
+    if not due:
+        return dg.SensorResult(skip_reason="no freshness breach to notify")
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key="|".join(sorted(due)))])
+
+
 def _next_step(event: dg.DagsterEvent) -> str:
     data = event.step_failure_data
     metadata = data.user_failure_data.metadata if data and data.user_failure_data else {}
@@ -77,4 +100,4 @@ def _next_step(event: dg.DagsterEvent) -> str:
     return getattr(value, "value", value) or "see the step's log in the run"
 
 
-notification_defs = dg.Definitions(assets=[notifications], sensors=[notify_failed_runs])
+notification_defs = dg.Definitions(assets=[notifications], sensors=[notify_failed_runs, notify_freshness_breaches])

@@ -13,15 +13,15 @@ show batching at the cost of two pipeline rebuilds (CI budget), not a whole day'
 from __future__ import annotations
 
 import json
-import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from loopback import WebhookReceiver, serving
 from workspace import copy_workspace, days_ago, sdc_env
 
 pytestmark = pytest.mark.integration
@@ -29,34 +29,10 @@ pytestmark = pytest.mark.integration
 BEIJING = ZoneInfo("Asia/Shanghai")
 DAY = days_ago(1)  # the simulation's first day (the template's is the day before)
 SCALE = 0.02  # the template's
-WINDOW = timedelta(minutes=12)
+REBUILDS = 2  # the simulation stops after the second (or at WINDOW's end)
+WINDOW = timedelta(minutes=40)
 API_FILES = {"transport.alarm": "transport_alarms", "transport.vehicle": "transport_vehicles",
              "credit.dishonest_entry": "credit_dishonest"}  # fmt: skip
-
-
-class Webhook(ThreadingHTTPServer):
-    """A notification receiver on loopback: keeps every JSON body POSTed to it."""
-
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _Hook)
-        self.received: list[dict] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook?key=secret"
-
-
-class _Hook(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append(json.loads(body))
-        self.send_response(204)
-        self.end_headers()
 
 
 @dataclass
@@ -73,6 +49,7 @@ class Day:
     settings: object
     stage: Path
     start: datetime
+    end: datetime | None = None
     runs: list[Run] = field(default_factory=list)
     publishes: list[tuple[datetime, set[str]]] = field(default_factory=list)
     """(simulated time the rebuild finished, alert ids then published)"""
@@ -100,7 +77,7 @@ class Daemon:
         self.dg = dg
         self.now = day.start
 
-    def run_until(self, end: datetime) -> None:
+    def run_until(self, end: datetime, rebuilds: int) -> None:
         from dagster._core.test_utils import freeze_time
         from dagster._utils.schedules import cron_string_iterator
 
@@ -108,7 +85,7 @@ class Daemon:
 
         ticks = cron_string_iterator(self.now.timestamp(), self.schedule.cron_schedule, "Asia/Shanghai")
         next_pull = next(ticks)
-        while self.now <= end:
+        while self.now <= end and sum(r.job == "rebuild_downstream" for r in self.day.runs) < rebuilds:
             naive = self.now.replace(tzinfo=None)
             replay(self.stage / "landing", self.stage / "world", self.settings.landing_dir, naive)
             self.server.set_now(naive)
@@ -135,6 +112,7 @@ class Daemon:
                     self.execute(job, request)
                 requests = []
             self.now += timedelta(minutes=1)
+        self.day.end = self.now
 
     def execute(self, job_name: str | None, request) -> None:
         if job_name:
@@ -205,9 +183,7 @@ def day(publish_template, tmp_path_factory) -> Day:
     stage = base / "stage"
     simulate(stage / "landing", stage / "world", days=2, scale=SCALE, seed=11, start=DAY)
     start = waybills_delivered(stage) - timedelta(minutes=2)
-    hook = Webhook()
-    threading.Thread(target=hook.serve_forever, daemon=True).start()
-    with serve(stage / "world", faults=False) as server:
+    with serve(stage / "world", faults=False) as server, serving(WebhookReceiver()) as hook:
         settings = load_settings(sdc_env(
             home, SDC_TRANSPORT_API_URL=server.base_url, SDC_TRANSPORT_API_TOKEN=server.transport_token,
             SDC_CREDIT_API_URL=server.base_url, SDC_CREDIT_API_KEY=server.credit_api_key,
@@ -216,13 +192,11 @@ def day(publish_template, tmp_path_factory) -> Day:
         prepare_workspace(settings)
         record = Day(settings, stage, start)
         with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
-            Daemon(build_definitions(settings), instance, settings, stage, server, record).run_until(start + WINDOW)
-    hook.shutdown()
-    hook.server_close()
-    record.webhook = hook.received
-    record.arrivals = evidence_arrivals(settings, stage, start + WINDOW)
-    for r in record.runs:
-        print(f"  {r.started:%H:%M:%S}-{r.finished:%H:%M:%S} {r.job} {r.success} {r.tags.get('sdc/datasets', '')}")
+            Daemon(build_definitions(settings), instance, settings, stage, server, record).run_until(
+                start + WINDOW, REBUILDS
+            )
+        record.webhook = hook.received
+    record.arrivals = evidence_arrivals(settings, stage, record.end)
     return record
 
 
@@ -230,7 +204,7 @@ def test_every_file_is_loaded_once(day):
     from warehouse.lake import lake_connection
 
     assert all(r.success for r in day.runs), [r for r in day.runs if not r.success]
-    until = (day.start + WINDOW).replace(tzinfo=None)
+    until = day.end.replace(tzinfo=None)
     with lake_connection(day.settings, read_only=True) as con:
         loaded = con.execute(
             "SELECT source_file, count(*) FROM lake.meta.file_ledger WHERE status = 'loaded' GROUP BY dataset, 1"
@@ -275,16 +249,25 @@ def test_the_downstream_is_rebuilt_once_per_burst(day):
 
 
 def test_alerts_are_published_within_minutes_of_arrival(day):
+    """Latency = waiting (for a pull, a sensor tick, the end of the burst: simulated, the same on any machine)
+    + running (loads and the rebuild: this machine's real durations, reported, never asserted)."""
     first_seen: dict[str, datetime] = {}
     for at, alerts in day.publishes:
         for alert in alerts:
             first_seen.setdefault(alert, at)
-    latencies = {a: first_seen[a] - day.arrivals[a] for a in first_seen if day.arrivals[a] >= day.start}
-    print(f"\nalerts published: {len(first_seen)}; arrived within the window: {len(latencies)}")
-    for alert, latency in sorted(latencies.items(), key=lambda x: x[1]):
-        print(f"  {latency.total_seconds() / 60:5.1f} min  {alert}")
+    latencies = {a: (first_seen[a] - day.arrivals[a], _running(day, day.arrivals[a], first_seen[a]))
+                 for a in first_seen if day.arrivals[a] >= day.start}  # fmt: skip
+    print(f"\nalerts published: {len(first_seen)}; from data arriving in the window: {len(latencies)}")
+    for (latency, running), n in sorted(Counter(latencies.values()).items()):
+        minutes = latency.total_seconds() / 60
+        print(f"  {n:4} alert(s): {minutes:4.1f} min, of which running {running.total_seconds() / 60:4.1f}")
     assert latencies, "no alert arose from data that arrived in the window"
-    assert max(latencies.values()) <= timedelta(minutes=10)
+    assert max(latency - running for latency, running in latencies.values()) <= timedelta(minutes=10)
+
+
+def _running(day: Day, since: datetime, until: datetime) -> timedelta:
+    return sum((min(r.finished, until) - max(r.started, since) for r in day.runs
+                if r.finished > since and r.started < until), timedelta())  # fmt: skip
 
 
 def test_the_webhook_gets_each_new_alert_once_across_rebuilds(day):
