@@ -46,8 +46,8 @@ def test_a_source_gone_quiet_is_notified_once_without_a_publish(workspace):
     import dagster as dg
 
     from connectors.raw_layer import LOAD_LOG_DDL
-    from pipelines.defs.notifications import NOTIFICATIONS, notify_freshness_breaches
     from pipelines.definitions import build_definitions
+    from pipelines.defs.notifications import NOTIFICATIONS, notify_freshness_breaches
     from pipelines.resources import LakeResource
 
     settings = load_settings(os.environ)

@@ -117,14 +117,14 @@ class SendReport:
     undelivered: list[str] = field(default_factory=list)
 
 
-def not_sent(con: duckdb.DuckDBPyConnection, notifications: Sequence[Notification], to: Sequence[Channel]) -> list[str]:
-    """Ids of the notifications some channel has not had yet (read only)."""
+def not_sent(con: duckdb.DuckDBPyConnection, ids: Sequence[str], to: Sequence[Channel]) -> list[str]:
+    """The ids some channel has not had yet (read only)."""
     from warehouse.lake import table_exists
 
     sent = set()
     if table_exists(con, "meta", "notifications_sent"):
         sent = set(con.execute("SELECT notification_id, channel FROM lake.meta.notifications_sent").fetchall())
-    return [n.notification_id for n in notifications if any((n.notification_id, c.name) not in sent for c in to)]
+    return [i for i in ids if any((i, c.name) not in sent for c in to)]
 
 
 def send_once(
@@ -178,26 +178,33 @@ def published_alerts(settings: Settings) -> tuple[int | None, list[dict]]:
         return session.entry.publish_id, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def evidence_rows(con: duckdb.DuckDBPyConnection, evidence: list[dict]) -> list[dict]:
-    """Each evidence reference with the newest validated version of its record: public columns and lineage."""
+def evidence_rows(con: duckdb.DuckDBPyConnection, refs: list[dict]) -> dict[tuple[str, str], dict]:
+    """{(dataset, record_id): the newest validated version of the record, its public columns and lineage}, one
+    query per dataset."""
     from data_contracts.contract import contract_exists, load_contract
 
-    rows = []
-    for ref in evidence:
-        row = None
-        if contract_exists(ref["dataset"]):
-            contract = load_contract(ref["dataset"])
-            public = [c.name for c in contract.columns if c.classification == "public"]
-            select = ", ".join(f'"{c}"' for c in (*public, *EVIDENCE_LINEAGE))
-            cursor = con.execute(
-                f'SELECT {select} FROM lake.validated."{contract.table}" WHERE "{contract.primary_key[0]}" = ? '
-                "ORDER BY _loaded_at DESC LIMIT 1",
-                [ref["record_id"]],
-            )
-            found = cursor.fetchone()
-            row = dict(zip([d[0] for d in cursor.description], found, strict=True)) if found else None
-        rows.append({**ref, "row": row})
-    return rows
+    wanted: dict[str, set[str]] = {}
+    for ref in refs:
+        wanted.setdefault(ref["dataset"], set()).add(ref["record_id"])
+    found: dict[tuple[str, str], dict] = {}
+    for dataset, ids in wanted.items():
+        if not contract_exists(dataset):
+            continue
+        contract = load_contract(dataset)
+        key = contract.primary_key[0]
+        public = [c.name for c in contract.columns if c.classification == "public"]
+        columns = ", ".join(f'"{c}"' for c in (*public, *EVIDENCE_LINEAGE))
+        cursor = con.execute(
+            f"SELECT {columns} "
+            f'FROM lake.validated."{contract.table}" WHERE "{key}" IN (SELECT unnest(?)) '
+            f'QUALIFY row_number() OVER (PARTITION BY "{key}" ORDER BY _loaded_at DESC) = 1',
+            [sorted(ids)],
+        )
+        names = [d[0] for d in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            found[(dataset, str(row[key]))] = row
+    return found
 
 
 def alert_notifications(
@@ -205,25 +212,26 @@ def alert_notifications(
 ) -> list[Notification]:
     from data_contracts.contract import load_contract
 
+    rows = evidence_rows(con, [ref for a in alerts for ref in a["evidence"]])
     out = []
     for a in alerts:
         dataset = RESPONSIBLE_DATASET.get(a["alert_type"])
         department = {"name": load_contract(dataset).owner, "dataset": dataset} if dataset else None
         alert = {k: a[k] for k in ("alert_id", "alert_type", "entity_type", "entity_id", "occurred_at", "description")}
+        evidence = [{**ref, "row": rows.get((ref["dataset"], ref["record_id"]))} for ref in a["evidence"]]
         out.append(
             Notification(
-                f"alert:{a['alert_id']}",
+                alert_notification_id(a),
                 "alert",
                 f"{a['alert_type']}: {a['description']}",
-                {
-                    "alert": alert,
-                    "evidence": evidence_rows(con, a["evidence"]),
-                    "department": department,
-                    "publish_id": publish_id,
-                },
+                {"alert": alert, "evidence": evidence, "department": department, "publish_id": publish_id},
             )
         )
     return out
+
+
+def alert_notification_id(alert: dict) -> str:
+    return f"alert:{alert['alert_id']}"
 
 
 def freshness_notifications(con: duckdb.DuckDBPyConnection, now: datetime) -> list[Notification]:
