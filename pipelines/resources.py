@@ -59,6 +59,7 @@ class LakeResource(dg.ConfigurableResource):
         return Settings(**(values | {"env": Environment(self.env)}))
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with lake_connection(self.settings()) as con:
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """`read_only` (sensors): raises NoWorkspace while no run has created the lake yet."""
+        with lake_connection(self.settings(), read_only=read_only) as con:
             yield con

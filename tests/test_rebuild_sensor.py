@@ -37,3 +37,20 @@ def test_deliveries_that_never_pause_still_publish():
         d = step(d.cursor, f"v{minute}", minute * 60)
         assert not d.rebuild
     assert step(d.cursor, "v5", 300).rebuild  # five minutes after the oldest unpublished validation
+
+
+def test_before_the_first_run_the_sensors_skip_and_create_nothing(workspace):
+    import os
+
+    import dagster as dg
+
+    from pipelines.defs.automation import rebuild_after_new_data
+    from pipelines.defs.notifications import notify_freshness_breaches
+    from pipelines.resources import LakeResource
+    from sdc_settings import load_settings
+
+    resources = {"lake": LakeResource.from_settings(load_settings(os.environ))}
+    for sensor in (rebuild_after_new_data, notify_freshness_breaches):
+        result = sensor(dg.build_sensor_context(resources=resources))
+        assert not result.run_requests and result.skip_reason.skip_message == "no workspace yet"
+    assert not workspace.exists()

@@ -19,6 +19,7 @@ import dagster as dg
 from dagster._time import get_current_timestamp  # the sensor's clock; tests freeze it (simulated time)
 
 from pipelines.resources import LakeResource
+from sdc_settings import NoWorkspace
 
 VALIDATED = dg.AssetSelection.key_prefixes(["validated"])
 
@@ -88,13 +89,12 @@ def decide(
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def rebuild_after_new_data(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
-    from warehouse.lake import lake_connection
-
-    settings = lake.settings()
-    if not settings.lake_catalog.startswith("postgres:") and not settings.warehouse_dir.exists():
+    try:
+        with lake.connect(read_only=True) as con:
+            pending = unpublished_validation(con)
+    except NoWorkspace:
         return dg.SensorResult(skip_reason="no workspace yet")
-    with lake_connection(settings, read_only=True) as con:
-        pending = unpublished_validation(con)
+    settings = lake.settings()
     in_progress = context.instance.get_runs_count(dg.RunsFilter(statuses=IN_PROGRESS))
     decision = decide(
         json.loads(context.cursor or "{}"),

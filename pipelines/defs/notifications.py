@@ -8,6 +8,7 @@ import dagster as dg
 
 from pipelines.defs.publish.assets import PUBLISHED
 from pipelines.resources import LakeResource
+from sdc_settings import NoWorkspace
 
 NOTIFICATIONS = dg.AssetKey(["published", "notifications"])
 
@@ -84,14 +85,13 @@ def notify_failed_runs(context: dg.RunFailureSensorContext, lake: LakeResource) 
 )
 def notify_freshness_breaches(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
     from warehouse import notifications as notify
-    from warehouse.lake import lake_connection
 
-    settings = lake.settings()
-    if not settings.lake_catalog.startswith("postgres:") and not settings.warehouse_dir.exists():
+    try:
+        with lake.connect(read_only=True) as con:
+            breaches = notify.freshness_notifications(con, datetime.now(UTC))
+            due = notify.not_sent(con, [n.notification_id for n in breaches], notify.channels(lake.settings()))
+    except NoWorkspace:
         return dg.SensorResult(skip_reason="no workspace yet")
-    with lake_connection(settings, read_only=True) as con:
-        breaches = notify.freshness_notifications(con, datetime.now(UTC))
-        due = notify.not_sent(con, [n.notification_id for n in breaches], notify.channels(settings))
     if not due:
         return dg.SensorResult(skip_reason="no freshness breach to notify")
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key="|".join(sorted(due)))])
