@@ -7,12 +7,14 @@ import os
 import dagster as dg
 
 from pipelines.defs.api_pull import api_pull_defs
+from pipelines.defs.automation import automation_defs
 from pipelines.defs.construction.definitions import defs as construction
 from pipelines.defs.credit.definitions import defs as credit
 from pipelines.defs.dbt.assets import sdc_dbt_models, sdc_dbt_upstream
 from pipelines.defs.dbt.project import dbt_project
 from pipelines.defs.dbt.resource import SdcDbtCliResource, dbt_executable
 from pipelines.defs.hazchem.definitions import defs as hazchem
+from pipelines.defs.notifications import notification_defs
 from pipelines.defs.publish.assets import publish_assets
 from pipelines.defs.resolution.assets import RESOLUTION_ASSETS
 from pipelines.defs.special_equipment.definitions import defs as special_equipment
@@ -42,7 +44,9 @@ def build_definitions(settings: Settings, *, secrets_from_environment: bool = Fa
     return dg.Definitions.merge(
         *DEPARTMENTS,
         _models_and_publishing,
-        api_pull_defs,
+        notification_defs,
+        automation_defs,
+        api_pull_defs(settings),
         dg.Definitions(
             resources={
                 "lake": LakeResource.from_settings(settings, secrets_from_environment=secrets_from_environment),

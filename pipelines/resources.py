@@ -36,6 +36,10 @@ class LakeResource(dg.ConfigurableResource):
     full_view_operators: str = ""  # comma-separated login names
     sql_history: str | None = None
     map_tiles: str | None = None
+    notify_webhook: str | None = None
+    rebuild_quiet_seconds: float = 120.0
+    rebuild_max_wait_seconds: float = 300.0
+    retry_delay_seconds: float = 10.0
 
     @classmethod
     def from_settings(cls, settings: Settings, *, secrets_from_environment: bool = False) -> "LakeResource":
@@ -56,6 +60,7 @@ class LakeResource(dg.ConfigurableResource):
         return Settings(**(values | {"env": Environment(self.env)}))
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with lake_connection(self.settings()) as con:
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """`read_only` (sensors): raises NoWorkspace while no run has created the lake yet."""
+        with lake_connection(self.settings(), read_only=read_only) as con:
             yield con

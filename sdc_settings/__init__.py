@@ -24,7 +24,12 @@ CATALOG_KINDS = ("sqlite", "postgres")
 
 
 # Settings that must not be shown (Dagster's UI shows the variable's name instead): {field: variable}.
-SECRET_VARIABLES = {"transport_api_token": "SDC_TRANSPORT_API_TOKEN", "credit_api_key": "SDC_CREDIT_API_KEY"}
+# A webhook's URL carries its key (WeCom, DingTalk robots).
+SECRET_VARIABLES = {
+    "transport_api_token": "SDC_TRANSPORT_API_TOKEN",
+    "credit_api_key": "SDC_CREDIT_API_KEY",
+    "notify_webhook": "SDC_NOTIFY_WEBHOOK",
+}
 
 
 class ConfigError(ValueError):
@@ -75,6 +80,15 @@ class Settings:
     map_tiles: str | None = None
     """Tile URL template of a deployment's own tile server for the dashboard's map (`https://tiles.example/{z}/{x}/{y}.png`);
     None: the map is drawn on a blank canvas."""
+    notify_webhook: str | None = None
+    """URL that new alerts, failures and freshness breaches are POSTed to as JSON; None: the log file only."""
+    rebuild_quiet_seconds: float = 120.0
+    """New validated data rebuilds the models and publishes once no more has arrived for this long..."""
+    rebuild_max_wait_seconds: float = 300.0
+    """...or once the oldest unpublished data has waited this long, whatever keeps arriving."""
+    retry_delay_seconds: float = 10.0
+    """First wait before a step that failed on something transient (API unavailable, catalog busy) runs again;
+    doubled on each retry, with jitter."""
 
     @property
     def catalog_kind(self) -> str:
@@ -110,6 +124,11 @@ class Settings:
     def full_view_audit_log(self) -> Path:
         """Every use of the restricted view, one JSON line each (warehouse/full_view.py)."""
         return self.home / "audit" / "full_view.jsonl"
+
+    @property
+    def notify_log(self) -> Path:
+        """Every notification sent (new alerts, failures, freshness breaches), one JSON line each."""
+        return self.home / "notifications" / "notifications.jsonl"
 
     @property
     def dagster_home(self) -> Path:
@@ -167,6 +186,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         full_view_operators=operators,
         sql_history=Path(history).resolve() if history else None,
         map_tiles=env_vars.get("SDC_MAP_TILES") or None,
+        notify_webhook=env_vars.get(SECRET_VARIABLES["notify_webhook"]) or None,
+        rebuild_quiet_seconds=_seconds(env_vars, "SDC_REBUILD_QUIET_SECONDS", 120.0),
+        rebuild_max_wait_seconds=_seconds(env_vars, "SDC_REBUILD_MAX_WAIT_SECONDS", 300.0),
+        retry_delay_seconds=_seconds(env_vars, "SDC_RETRY_DELAY_SECONDS", 10.0),
     )
 
 

@@ -37,6 +37,7 @@ LONGEST = (
     "tests/test_pipeline_on_spec_profile.py",
     "tests/publish/test_concurrency.py",
     "tests/contracts/test_circuit_breakers.py",
+    "tests/publish/test_automation.py",
 )
 # Modules whose tests share no module-scoped workspace: each of their tests may go to its own worker.
 PER_TEST = ("tests/publish/test_concurrency.py",)

@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterable, Sequence
 import dagster as dg
 import duckdb
 
-from connectors.api_client import ApiAuthError
 from connectors.api_loads import PullReport
 from connectors.feeds import LandingFeed
 from connectors.landing import ingest_feed
 from data_contracts.contract import contract_exists, load_contract
 from pipelines.defs.metadata import freshness_policy, raw_table_metadata, raw_table_name, row_count
 from pipelines.defs.validation import validated_assets, validated_key
+from pipelines.failures import failure_policy
 from pipelines.resources import LakeResource
 from sdc_settings import Settings
 
@@ -53,7 +53,7 @@ def landing_raw_asset(feed: LandingFeed, description: str) -> dg.AssetsDefinitio
     )
     def raw_asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
         settings = lake.settings()
-        with lake.connect() as con:
+        with failure_policy(context, settings.retry_delay_seconds), lake.connect() as con:
             report = ingest_feed(
                 con,
                 feed,
@@ -108,12 +108,9 @@ def api_raw_asset(dataset: str, description: str, *, needs: Sequence[str], pull:
                 rows = row_count(con, raw_table_name(dataset))
             return dg.MaterializeResult(metadata={"skipped": missing, "rows_read": 0, "rows_loaded": 0,
                                                   "rows_rejected": 0, **rows})  # fmt: skip
-        try:
-            with lake.connect() as con:
-                reports = pull(con, settings)
-                rows = row_count(con, raw_table_name(dataset))
-        except ApiAuthError as exc:
-            raise dg.Failure(description=str(exc), allow_retries=False) from exc
+        with failure_policy(context, settings.retry_delay_seconds), lake.connect() as con:
+            reports = pull(con, settings)
+            rows = row_count(con, raw_table_name(dataset))
         for r in reports:
             context.log.info(
                 f"{r.request}: {r.records_received} received, {r.records_served_twice} served twice, "

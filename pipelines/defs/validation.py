@@ -21,6 +21,7 @@ from pipelines.defs.metadata import (
     validated_table_metadata,
     validated_table_name,
 )
+from pipelines.failures import failure_policy
 from pipelines.resources import LakeResource
 from warehouse import holds as delivery_holds
 from warehouse import validated as validated_layer
@@ -68,7 +69,7 @@ def validated_assets(
     def validated_asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
         from data_contracts.validation import validate_batch  # pulls in Great Expectations: run time only
 
-        with lake.connect() as con:
+        with failure_policy(context, lake.retry_delay_seconds), lake.connect() as con:
             validated_layer.ensure_tables(con, contract)
             delivery_holds.end_superseded(con, dataset)
             load_ids = validated_layer.pending_load_ids(con, contract)

@@ -1,4 +1,5 @@
-"""Landing-zone sensors: one run per new complete file version, nothing for incomplete or lock files."""
+"""Landing-zone sensors: one run per evaluation for the new complete file versions, nothing for incomplete or
+lock files."""
 
 import json
 import os
@@ -18,7 +19,7 @@ def tick(name: str, cursor: str | None, settings):
     return result.run_requests, result.cursor
 
 
-def test_a_run_per_new_complete_file_version(settings):
+def test_one_run_for_the_new_complete_file_versions(settings):
     day = settings.landing_dir / "hazchem" / "20261128"
     day.mkdir(parents=True)
     qyxx = day / "QYXX_20261128.csv"
@@ -28,19 +29,17 @@ def test_a_run_per_new_complete_file_version(settings):
     (day / "QYXX_20261128.csv.ok").write_bytes(b"")
     (day / "DZYD_20261128.csv").write_bytes(b"")
     (day / "DZYD_20261128.csv.ok").write_bytes(b"")
-    requests, cursor = tick("hazchem_landing_files", cursor, settings)
-    assert sorted(r.tags["sdc/file"] for r in requests) == [
-        "hazchem/20261128/DZYD_20261128.csv",
-        "hazchem/20261128/QYXX_20261128.csv",
-    ]
-    enterprise = next(r for r in requests if "QYXX" in r.tags["sdc/file"])
-    assert dg.AssetKey(["raw", "hazchem", "enterprise"]) in enterprise.asset_selection
+    [both], cursor = tick("hazchem_landing_files", cursor, settings)  # two files, one load
+    assert both.tags["sdc/datasets"] == "hazchem.enterprise,hazchem.waybill" and both.tags["sdc/files"] == "2"
+    assert dg.AssetKey(["raw", "hazchem", "enterprise"]) in both.asset_selection
+    assert dg.AssetKey(["validated", "hazchem", "waybill"]) in both.asset_selection
     assert tick("hazchem_landing_files", cursor, settings)[0] == []  # nothing new
     st = qyxx.stat()
     os.utime(qyxx, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # dropped again
-    again, _ = tick("hazchem_landing_files", cursor, settings)
-    assert [r.tags["sdc/file"] for r in again] == ["hazchem/20261128/QYXX_20261128.csv"]
-    assert again[0].run_key != enterprise.run_key
+    [again], _ = tick("hazchem_landing_files", cursor, settings)
+    assert again.tags["sdc/file"] == "hazchem/20261128/QYXX_20261128.csv" and again.tags["sdc/files"] == "1"
+    assert dg.AssetKey(["raw", "hazchem", "waybill"]) not in again.asset_selection
+    assert again.run_key != both.run_key
 
 
 def test_workbook_starts_both_sheets_and_lock_files_nothing(settings):
@@ -49,11 +48,8 @@ def test_workbook_starts_both_sheets_and_lock_files_nothing(settings):
     (folder / "~$特种设备台账_20261130.xlsx").write_bytes(b"lock")
     assert tick("special_equipment_landing_files", None, settings)[0] == []
     (folder / "特种设备台账_20261130.xlsx").write_bytes(b"PK")
-    requests, _ = tick("special_equipment_landing_files", None, settings)
-    assert sorted(r.tags["sdc/dataset"] for r in requests) == [
-        "special_equipment.equipment",
-        "special_equipment.inspection",
-    ]
+    [request], _ = tick("special_equipment_landing_files", None, settings)
+    assert request.tags["sdc/datasets"] == "special_equipment.equipment,special_equipment.inspection"
 
 
 def test_construction_files_wait_for_the_quiet_period(settings):
@@ -63,4 +59,6 @@ def test_construction_files_wait_for_the_quiet_period(settings):
     waiting = replace(settings, landing_quiet_seconds=300)
     assert tick("construction_landing_files", None, waiting)[0] == []  # default quiet period: 300 s
     quiet = replace(settings, landing_quiet_seconds=0)
-    assert [r.tags["sdc/dataset"] for r in tick("construction_landing_files", None, quiet)[0]] == ["construction.alarm"]
+    assert [r.tags["sdc/datasets"] for r in tick("construction_landing_files", None, quiet)[0]] == [
+        "construction.alarm"
+    ]

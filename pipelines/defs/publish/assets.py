@@ -8,6 +8,7 @@ import dagster as dg
 
 from pipelines.defs.dbt.assets import ancestors_and_self, held_back_marts, sdc_dbt_models, upstream_map
 from pipelines.defs.dbt.project import dbt_project
+from pipelines.failures import failure_policy
 from pipelines.resources import LakeResource
 
 PUBLISHED = dg.AssetKey(["published", "marts"])
@@ -49,7 +50,7 @@ def published_marts(context: dg.AssetExecutionContext, lake: LakeResource) -> dg
     manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
     classifier = ManifestClassifier(manifest)
     settings = lake.settings()
-    with lake.connect() as con:
+    with failure_policy(context, settings.retry_delay_seconds), lake.connect() as con:
         entry = publish(
             con,
             lambda tables: classifier.plan(PUBLISHED_SCHEMA, tables),

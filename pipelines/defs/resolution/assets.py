@@ -5,6 +5,7 @@ import time
 
 import dagster as dg
 
+from pipelines.failures import failure_policy
 from pipelines.resources import LakeResource
 
 ENTERPRISE_RESOLUTION_KEY = dg.AssetKey(["intermediate", "enterprise_resolution"])
@@ -26,7 +27,7 @@ def enterprise_resolution(context: dg.AssetExecutionContext, lake: LakeResource)
     from entity_resolution.lake import resolve_in_lake  # Splink is imported only when resolving
 
     started = time.perf_counter()
-    with lake.connect() as con:
+    with failure_policy(context, lake.retry_delay_seconds), lake.connect() as con:
         result = resolve_in_lake(con)
     stats = {**result.stats, "seconds": round(time.perf_counter() - started, 1)}
     context.log.info(f"enterprise resolution: {stats}")
@@ -44,7 +45,7 @@ def _keyed_resolution(entity_type: str, keyed_by: str, description: str) -> dg.A
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
         from entity_resolution.lake import resolve_keyed_in_lake
 
-        with lake.connect() as con:
+        with failure_policy(context, lake.retry_delay_seconds), lake.connect() as con:
             stats = resolve_keyed_in_lake(con, entity_type)
         context.log.info(f"{entity_type} resolution: {stats}")
         return dg.MaterializeResult(metadata=stats)

@@ -1,0 +1,73 @@
+"""Notifications are sent once (warehouse/notifications.py): remembered in the lake, and sent again only if a
+channel did not take them. A real webhook server on loopback, a real lake."""
+
+import json
+import os
+from dataclasses import replace
+
+import pytest
+from loopback import WebhookReceiver, serving
+
+from sdc_settings import load_settings
+from warehouse.lake import lake_connection
+from warehouse.notifications import Notification, channels, send_once
+
+
+@pytest.fixture
+def hook():
+    with serving(WebhookReceiver()) as server:
+        yield server
+
+
+def test_sent_once_and_again_only_if_a_channel_did_not_take_it(workspace, hook):
+    settings = replace(load_settings(os.environ), notify_webhook=hook.url)
+    alerts = [
+        Notification(f"alert:a{i}", "alert", f"alert {i}", {"department": {"name": "市交通运输局"}}) for i in (1, 2)
+    ]
+    hook.status = 503  # the receiver is down
+    with lake_connection(settings) as con:
+        report = send_once(con, alerts, channels(settings))
+        assert report.sent == [] and len(report.undelivered) == 2 and "HTTP 503" in report.undelivered[0]
+        assert "k3y" not in report.undelivered[0]  # the URL carries the receiver's key
+        hook.status = 204
+        assert send_once(con, alerts, channels(settings)).sent == ["alert:a1", "alert:a2"]
+        again = send_once(con, [*alerts, Notification("alert:a3", "alert", "alert 3")], channels(settings))
+        assert again.sent == ["alert:a3"] and again.already_sent == 2
+    assert [m["notification_id"] for m in hook.received] == ["alert:a1", "alert:a2", "alert:a3"]
+    assert hook.received[0]["department"] == {"name": "市交通运输局"}
+    logged = [json.loads(line)["notification_id"] for line in settings.notify_log.read_text("utf-8").splitlines()]
+    assert logged == ["alert:a1", "alert:a2", "alert:a3"]  # the log took them at once, and only once
+
+
+@pytest.mark.integration  # runs the notifications asset
+def test_a_source_gone_quiet_is_notified_once_without_a_publish(workspace):
+    from datetime import UTC, datetime, timedelta
+
+    import dagster as dg
+
+    from connectors.raw_layer import LOAD_LOG_DDL
+    from pipelines.definitions import build_definitions
+    from pipelines.defs.notifications import NOTIFICATIONS, notify_freshness_breaches
+    from pipelines.resources import LakeResource
+
+    settings = load_settings(os.environ)
+    with lake_connection(settings) as con:
+        con.execute(LOAD_LOG_DDL)
+        con.execute(
+            "INSERT INTO lake.meta.load_log VALUES ('transport.alarm', 'L1', 'api:/api/v2/alarms', 'x', 3, 3, 0, ?, "
+            "'transport', NULL)",
+            [datetime.now(UTC) - timedelta(hours=30)],  # the contract's SLA: 24 h
+        )
+    resources = {"lake": LakeResource.from_settings(settings)}
+
+    def tick():
+        return notify_freshness_breaches(dg.build_sensor_context(resources=resources))
+
+    [request] = tick().run_requests
+    assert request.run_key.startswith("freshness:transport.alarm:")
+    job = build_definitions(settings).resolve_implicit_global_asset_job_def()
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert job.execute_in_process(instance=instance, asset_selection=[NOTIFICATIONS]).success
+    assert not tick().run_requests  # sent: not again
+    [sent] = [json.loads(line) for line in settings.notify_log.read_text("utf-8").splitlines()]
+    assert sent["kind"] == "freshness" and sent["dataset"] == "transport.alarm" and "SLA 24 h" in sent["subject"]
