@@ -35,6 +35,9 @@ class LakeResource(dg.ConfigurableResource):
     iceberg_warehouse: str | None = None
     full_view_operators: str = ""  # comma-separated login names
     sql_history: str | None = None
+    serve_dsn: str | None = None
+    serve_analyst_role: str = "sdc_analyst"
+    serve_restricted_role: str = "sdc_restricted"
 
     @classmethod
     def from_settings(cls, settings: Settings, *, secrets_from_environment: bool = False) -> "LakeResource":

@@ -40,6 +40,7 @@ def settings(tmp_path):
         "SDC_CREDIT_API_URL": "http://127.0.0.1:2", "SDC_CREDIT_API_KEY": "key",
         "SDC_LANDING_QUIET_SECONDS": "7", "SDC_PUBLISH_KEEP": "5", "SDC_TRANSPORT_ALARMS_SINCE": "2026-11-01 00:00:00",
         "SDC_FULL_VIEW_OPERATORS": "zhangwei, lina", "SDC_SQL_HISTORY": str(tmp_path / "history"),
+        "SDC_SERVE_DSN": "dbname=bi host=127.0.0.1", "SDC_SERVE_ANALYST_ROLE": "bi_reader",
     })  # fmt: skip
 
 
