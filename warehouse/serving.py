@@ -98,26 +98,24 @@ def _load(session: PublishedSession, schema: str, roles: list[str]) -> dict[str,
         f"{entry.snapshot_id}::BIGINT AS lake_snapshot_id, {sql_literal(entry.published_at.isoformat())}::TIMESTAMPTZ "
         "AS published_at, now() AS served_at"
     )
-    rows = {}
+    rows, columns = {}, {PUBLISH_TABLE: set(PUBLISH_COLUMNS)}
     for table in [*session.views, FRESHNESS_VIEW]:
-        columns = con.execute(f'DESCRIBE main."{table}"').fetchall()
+        cols = con.execute(f'DESCRIBE main."{table}"').fetchall()
+        columns[table] = {c for c, *_ in cols}
         # PostgreSQL has no anonymous composite type: a struct (or list of structs) is served as JSON
-        select = ", ".join(f'to_json("{c}") AS "{c}"' if "STRUCT" in t or "MAP" in t else f'"{c}"' for c, t, *_ in columns)
+        select = ", ".join(f'to_json("{c}") AS "{c}"' if "STRUCT" in t or "MAP" in t else f'"{c}"' for c, t, *_ in cols)
         con.execute(f'CREATE TABLE {SERVING}.{schema}."{table}" AS SELECT {select} FROM main."{table}"')
         if table in session.views:
             rows[table] = entry.row_counts[table]
     comments = []
-    for table, doc in docs.items():
+    for table, doc in ((t, d) for t, d in docs.items() if t in columns):
         if doc.get("description"):
             comments.append(f'COMMENT ON TABLE {schema}."{table}" IS {sql_literal(doc["description"])}')
         for column, meaning in (doc.get("columns") or {}).items():
-            if meaning:
+            if meaning and column in columns[table]:  # the docs may name a column the model does not have
                 comments.append(f'COMMENT ON COLUMN {schema}."{table}"."{column}" IS {sql_literal(meaning)}')
     grants = [f"GRANT USAGE ON SCHEMA {schema} TO {', '.join(roles)}",
               f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {', '.join(roles)}"]  # fmt: skip
-    # comments only for columns the table has (a mart's docs may name a column the build left out)
-    present = {table for table in docs if table in {*session.views, FRESHNESS_VIEW, PUBLISH_TABLE}}
-    comments = [c for c in comments if c.split('"')[1] in present]
     _execute(con, "; ".join([*comments, *grants]))
     return rows
 
@@ -132,8 +130,8 @@ def _ensure_roles(roles: list[str]) -> str:
 
 
 def switch_sql() -> str:
-    """The switch (run in one transaction): the served schemas become `__old`, the loaded `__next` ones take their names, the old ones
-    go (their exclusive locks wait for statements still reading them)."""
+    """The switch (run in one transaction): the served schemas become `__old`, the loaded `__next` ones take their
+    names, the old ones go (their exclusive locks wait for statements still reading them)."""
     steps = [f"SET LOCAL lock_timeout = '{SWITCH_LOCK_TIMEOUT}'"]
     renames = " ".join(
         f"IF EXISTS (SELECT FROM pg_namespace WHERE nspname = '{s}') THEN ALTER SCHEMA {s} RENAME TO {s}{OLD}; END IF; "

@@ -82,7 +82,7 @@ def test_the_analyst_reads_the_masked_marts_and_is_refused_the_full_ones(served,
 
 
 def test_the_restricted_role_reads_both_schemas(served, postgres):
-    settings, report, database = served
+    _, report, database = served
     with _connect(postgres, database, "rex") as con:
         for table, rows in report.rows.items():
             assert con.execute(f'SELECT count(*) FROM {MASKED}."{table}"').fetchone()[0] == rows, table
@@ -121,6 +121,26 @@ def test_columns_carry_the_dbt_docs_and_the_published_counts(served, postgres):
                 [f"{schema}.hazchem_enterprises"] * 2,
             ).fetchone()[0]
             assert comment == meanings["town"]
+
+
+def test_every_published_mart_has_column_types_bi_tools_read(served, postgres):
+    """No 128-bit integers (DuckDB's sum() of integers): BI tools and drivers read HUGEINT as text or not at all, and
+    PostgreSQL would hold it as numeric. Sums are cast to bigint in the models."""
+    settings, _, database = served
+    with open_published(settings, audience="full") as session:
+        types = {
+            (view, column): kind
+            for view in session.views
+            for column, kind, *_ in session.connection.execute(f'DESCRIBE main."{view}"').fetchall()
+        }
+    assert len({view for view, _ in types}) >= 10
+    assert {k: t for k, t in types.items() if "HUGEINT" in t or "INT128" in t} == {}
+    with _connect(postgres, database, "rex") as con:
+        served_types = con.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = %s",
+            [FULL],
+        ).fetchall()
+    assert [c for c in served_types if c[2] == "numeric"] == []
 
 
 def test_serving_again_keeps_one_set_of_schemas_and_the_grants(served, postgres):
