@@ -48,6 +48,10 @@ class ServingNotConfigured(RuntimeError):
     """SDC_SERVE_DSN is not set: publishes are not served to PostgreSQL."""
 
 
+class ServingUnavailable(RuntimeError):
+    """The serving database cannot be reached (the message never shows the DSN: it may hold a password)."""
+
+
 @dataclass(frozen=True)
 class ServeReport:
     publish_id: int
@@ -73,8 +77,7 @@ def serve(settings: Settings, publish_id: int | None = None) -> ServeReport:
         rows: dict[str, int] = {}
         for session in (masked, full):
             con = session.connection
-            con.execute("LOAD postgres_scanner")
-            con.execute(f"ATTACH {sql_literal(settings.serve_dsn)} AS {SERVING} (TYPE postgres)")
+            _attach_serving(con, settings.serve_dsn)
             if session is masked:
                 _execute(con, _ensure_roles(roles["masked"]))
             rows = _load(session, SCHEMAS[session.audience] + NEXT, roles[session.audience])
@@ -118,6 +121,17 @@ def _load(session: PublishedSession, schema: str, roles: list[str]) -> dict[str,
               f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {', '.join(roles)}"]  # fmt: skip
     _execute(con, "; ".join([*comments, *grants]))
     return rows
+
+
+def _attach_serving(con: duckdb.DuckDBPyConnection, dsn: str) -> None:
+    con.execute("LOAD postgres_scanner")
+    try:
+        con.execute(f"ATTACH {sql_literal(dsn)} AS {SERVING} (TYPE postgres)")
+    except duckdb.Error as exc:
+        # DuckDB's message quotes the whole DSN, password included
+        raise ServingUnavailable(
+            "cannot connect to the serving database (SDC_SERVE_DSN): " + str(exc).replace(dsn, "<SDC_SERVE_DSN>")
+        ) from None
 
 
 def _ensure_roles(roles: list[str]) -> str:

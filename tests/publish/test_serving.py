@@ -6,14 +6,17 @@ test_concurrency.py's PostgreSQL flow.)"""
 
 from __future__ import annotations
 
+import json
+import socket
 import subprocess
 
 import psycopg
 import pytest
 from postgres_server import PostgresServer
-from workspace import copy_workspace, sdc_env
+from workspace import copy_workspace, run_sdc, sdc_env
 
 from sdc_settings import load_settings
+from warehouse.publish import publish_history
 from warehouse.reader import open_published
 from warehouse.serving import PUBLISH_TABLE, SCHEMAS, serve
 
@@ -153,3 +156,22 @@ def test_serving_again_keeps_one_set_of_schemas_and_the_grants(served, postgres)
             [settings.serve_analyst_role, settings.serve_restricted_role],
         ).fetchall()
         assert len(roles) == 2
+
+
+def test_a_serving_failure_leaves_the_publish_and_the_exports_in_place(publish_template, tmp_path):
+    with socket.socket() as s:  # a port nothing listens on: PostgreSQL unreachable
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    home = copy_workspace(publish_template, tmp_path / "home")
+    dsn = f"dbname=sdc host=127.0.0.1 port={port} user=sdc password=never-shown connect_timeout=5"
+    env = sdc_env(home, SDC_SERVE_DSN=dsn)
+    select = "key:published/marts or key:published/parquet_export or key:published/postgres"
+    done = run_sdc(env, "run", "--select", select, check=False)
+    assert done.returncode != 0
+    assert "failed step: published__postgres" in done.stderr
+    assert "cannot connect to the serving database (SDC_SERVE_DSN)" in done.stderr + done.stdout
+    assert "never-shown" not in done.stderr + done.stdout
+    settings = load_settings(env)
+    assert [e.publish_id for e in publish_history(settings)] == [1, 2]  # the publish stands
+    manifest = json.loads((settings.export_dir / "overdue_equipment" / "_manifest.json").read_text("utf-8"))
+    assert manifest["publish_id"] == 2  # and so does the export beside the serving
