@@ -26,7 +26,6 @@ from dataclasses import dataclass
 import duckdb
 
 from sdc_settings import Settings
-from warehouse.freshness import FRESHNESS_COLUMNS, FRESHNESS_DESCRIPTION
 from warehouse.lake import sql_literal
 from warehouse.reader import FRESHNESS_VIEW, Audience, PublishedSession, open_published
 
@@ -92,10 +91,8 @@ def serve(settings: Settings, publish_id: int | None = None) -> ServeReport:
 def _load(session: PublishedSession, schema: str, roles: list[str]) -> dict[str, int]:
     con, entry = session.connection, session.entry
     _execute(con, f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
-    docs = {**entry.descriptions, FRESHNESS_VIEW: {"description": FRESHNESS_DESCRIPTION,
-            "columns": {c: meaning for c, (_, meaning) in FRESHNESS_COLUMNS.items()}},
-            PUBLISH_TABLE: {"description": "The publish the tables of this schema hold.",
-                            "columns": PUBLISH_COLUMNS}}  # fmt: skip
+    docs = {**session.docs, PUBLISH_TABLE: {"description": "The publish the tables of this schema hold.",
+                                            "columns": PUBLISH_COLUMNS}}  # fmt: skip
     con.execute(
         f"CREATE TABLE {SERVING}.{schema}.{PUBLISH_TABLE} AS SELECT {entry.publish_id}::BIGINT AS publish_id, "
         f"{entry.snapshot_id}::BIGINT AS lake_snapshot_id, {sql_literal(entry.published_at.isoformat())}::TIMESTAMPTZ "
