@@ -40,6 +40,9 @@ class LakeResource(dg.ConfigurableResource):
     rebuild_quiet_seconds: float = 120.0
     rebuild_max_wait_seconds: float = 300.0
     retry_delay_seconds: float = 10.0
+    serve_dsn: str | None = None
+    serve_analyst_role: str = "sdc_analyst"
+    serve_restricted_role: str = "sdc_restricted"
 
     @classmethod
     def from_settings(cls, settings: Settings, *, secrets_from_environment: bool = False) -> "LakeResource":

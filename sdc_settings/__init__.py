@@ -24,12 +24,15 @@ CATALOG_KINDS = ("sqlite", "postgres")
 
 
 # Settings that must not be shown (Dagster's UI shows the variable's name instead): {field: variable}.
-# A webhook's URL carries its key (WeCom, DingTalk robots).
+# A webhook's URL carries its key (WeCom, DingTalk robots); a libpq DSN may carry a password.
 SECRET_VARIABLES = {
     "transport_api_token": "SDC_TRANSPORT_API_TOKEN",
     "credit_api_key": "SDC_CREDIT_API_KEY",
     "notify_webhook": "SDC_NOTIFY_WEBHOOK",
+    "serve_dsn": "SDC_SERVE_DSN",
 }
+# SDC_SERVE_DSN's value that turns serving off where it is on by default (prod).
+SERVE_OFF = "off"
 
 
 class ConfigError(ValueError):
@@ -89,6 +92,12 @@ class Settings:
     retry_delay_seconds: float = 10.0
     """First wait before a step that failed on something transient (API unavailable, catalog busy) runs again;
     doubled on each retry, with jitter."""
+    serve_dsn: str | None = None
+    """PostgreSQL database (libpq DSN) every publish is also served to (warehouse/serving.py); None: not served."""
+    serve_analyst_role: str = "sdc_analyst"
+    """PostgreSQL role that reads the masked marts of the served database."""
+    serve_restricted_role: str = "sdc_restricted"
+    """PostgreSQL role that reads the masked and the full marts of the served database."""
 
     @property
     def catalog_kind(self) -> str:
@@ -168,6 +177,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     operators = frozenset(n.strip() for n in env_vars.get("SDC_FULL_VIEW_OPERATORS", "").split(",") if n.strip())
     user_home = env_vars.get("HOME")
     history = env_vars.get("SDC_SQL_HISTORY") or (f"{user_home}/.sdc_sql_history" if user_home else None)
+    serve_dsn = _serve_dsn(env_vars, env)
+    roles = {v: _role(env_vars, v, d) for v, d in (("SDC_SERVE_ANALYST_ROLE", "sdc_analyst"),
+                                                   ("SDC_SERVE_RESTRICTED_ROLE", "sdc_restricted"))}  # fmt: skip
+    if len(set(roles.values())) < 2:
+        raise ConfigError("SDC_SERVE_ANALYST_ROLE and SDC_SERVE_RESTRICTED_ROLE must be two different roles")
     return Settings(
         env=env,
         home=home,
@@ -190,7 +204,32 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         rebuild_quiet_seconds=_seconds(env_vars, "SDC_REBUILD_QUIET_SECONDS", 120.0),
         rebuild_max_wait_seconds=_seconds(env_vars, "SDC_REBUILD_MAX_WAIT_SECONDS", 300.0),
         retry_delay_seconds=_seconds(env_vars, "SDC_RETRY_DELAY_SECONDS", 10.0),
+        serve_dsn=serve_dsn,
+        serve_analyst_role=roles["SDC_SERVE_ANALYST_ROLE"],
+        serve_restricted_role=roles["SDC_SERVE_RESTRICTED_ROLE"],
     )
+
+
+def _serve_dsn(env_vars: Mapping[str, str], env: Environment) -> str | None:
+    """Serving is off by default on one machine, on in production: there a missing DSN is an error and
+    `SDC_SERVE_DSN=off` the deliberate choice not to serve."""
+    value = (env_vars.get("SDC_SERVE_DSN") or "").strip()
+    if value.lower() == SERVE_OFF:
+        return None
+    if not value and env is Environment.PROD:
+        raise ConfigError(
+            "SDC_ENV=prod serves every publish to PostgreSQL: set SDC_SERVE_DSN (e.g. dbname=sdc_serving "
+            f"host=pg.internal user=sdc_pipeline), or SDC_SERVE_DSN={SERVE_OFF} not to serve"
+        )
+    return value or None
+
+
+def _role(env_vars: Mapping[str, str], name: str, default: str) -> str:
+    role = (env_vars.get(name) or default).strip()
+    # written into GRANT statements unquoted: a plain lower-case PostgreSQL identifier only
+    if not (role[:1].isalpha() or role[:1] == "_") or not all(c.isascii() and (c.isalnum() or c == "_") for c in role):
+        raise ConfigError(f"{name}={role!r} must be a PostgreSQL role name of letters, digits and _")
+    return role.lower()
 
 
 def _seconds(env_vars: Mapping[str, str], name: str, default: float) -> float:

@@ -42,6 +42,7 @@ def settings(tmp_path):
         "SDC_FULL_VIEW_OPERATORS": "zhangwei, lina", "SDC_SQL_HISTORY": str(tmp_path / "history"),
         "SDC_NOTIFY_WEBHOOK": "http://127.0.0.1:3/hook?key=k", "SDC_REBUILD_QUIET_SECONDS": "30",
         "SDC_REBUILD_MAX_WAIT_SECONDS": "240", "SDC_RETRY_DELAY_SECONDS": "2",
+        "SDC_SERVE_DSN": "dbname=bi host=127.0.0.1", "SDC_SERVE_ANALYST_ROLE": "bi_reader",
     })  # fmt: skip
 
 

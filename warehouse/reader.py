@@ -144,11 +144,16 @@ class PublishedSession:
         when it cannot be parsed."""
         return [s.query.strip() for s in self._con.extract_statements(text)]
 
+    @property
+    def docs(self) -> dict[str, dict]:
+        """{view: {"description", "columns": {column: meaning}}}: the publish's dbt docs, and data_freshness's."""
+        return {**self.entry.descriptions, FRESHNESS_VIEW: {"description": FRESHNESS_DESCRIPTION,
+                "columns": {c: meaning for c, (_, meaning) in FRESHNESS_COLUMNS.items()}}}  # fmt: skip
+
     def describe(self, view: str | None = None) -> duckdb.DuckDBPyRelation:
         """The views with what they hold (no `view`), or one view's columns: name, type and meaning, as the
         publish recorded them from the dbt docs."""
-        docs = {**self.entry.descriptions, FRESHNESS_VIEW: {"description": FRESHNESS_DESCRIPTION,
-                "columns": {c: meaning for c, (_, meaning) in FRESHNESS_COLUMNS.items()}}}  # fmt: skip
+        docs = self.docs
         if view is None:
             listed = [(v, self.entry.row_counts.get(v), docs.get(v, {}).get("description")) for v in self.views]
             listed.append((FRESHNESS_VIEW, len(self.entry.freshness), FRESHNESS_DESCRIPTION))

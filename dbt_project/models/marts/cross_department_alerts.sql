@@ -151,16 +151,68 @@ alerts as (
     union all select * from alarm_on_trip
     union all select * from crane_alarm
     union all select * from blacklisted_contractor
+),
+
+identified as (
+    select
+        alert_type || ':' || translate(substr(md5(alert_type || entity_id || cast(evidence[1] as varchar)
+            || coalesce(cast(evidence[2] as varchar), '')), 1, 16), '0123456789', 'ghjklmnpqr') as alert_id,
+        *
+    from alerts
+),
+
+evidence_rows as (
+    select alert_id, unnest(evidence, recursive := true) from identified
+),
+
+-- Where each alert happened, most direct first: the town of the entity it concerns (an enterprise's golden record,
+-- a machine's registration); else the nearest town to the alarm's position; else the construction project's town;
+-- else (a waybill vehicle) the town of the waybill's shipper, then its carrier.
+places as (
+    select i.alert_id, 1 as priority, 'entity' as town_from, g.town
+    from identified as i
+    join {{ ref('golden_enterprises') }} as g on i.entity_type = 'enterprise' and g.enterprise_id = i.entity_id
+    union all
+    select i.alert_id, 1, 'entity', r.e.town
+    from identified as i
+    join registry_current as r on i.entity_type = 'equipment' and r.equipment_id = i.entity_id
+    union all
+    select v.alert_id, 2, 'alarm_position', {{ nearest_town('s.longitude', 's.latitude') }}
+    from evidence_rows as v
+    join {{ ref('stg_transport__alarms') }} as s on v.dataset = 'transport.alarm' and s.alarm_id = v.record_id
+    where s.longitude is not null and s.latitude is not null
+    union all
+    select v.alert_id, 3, 'project', p.town
+    from evidence_rows as v
+    left join {{ ref('stg_construction__devices') }} as d on v.dataset = 'construction.device' and d.device_sn = v.record_id
+    join {{ ref('stg_construction__projects') }} as p
+        on p.project_code = case v.dataset when 'construction.project' then v.record_id else d.project_code end
+    union all
+    select v.alert_id, case x.role when 'shipper' then 4 else 5 end, 'waybill_' || x.role, g.town
+    from evidence_rows as v
+    join {{ ref('enterprise_xref') }} as x
+        on v.dataset = 'hazchem.waybill' and x.dataset = 'hazchem.waybill' and x.record_id = v.record_id
+        and x.role in ('shipper', 'carrier')
+    join {{ ref('golden_enterprises') }} as g on g.enterprise_id = x.enterprise_id
+),
+
+alert_towns as (
+    select alert_id, arg_min({'town': town, 'town_from': town_from}, (priority, town)) as place
+    from places
+    where town is not null
+    group by alert_id
 )
 
 select
-    alert_type || ':' || translate(substr(md5(alert_type || entity_id || cast(evidence[1] as varchar)
-        || coalesce(cast(evidence[2] as varchar), '')), 1, 16), '0123456789', 'ghjklmnpqr') as alert_id,
-    alert_type,
-    entity_type,
-    entity_id,
-    occurred_at,
-    description,
-    evidence,
-    len(evidence) as evidence_count
-from alerts
+    i.alert_id,
+    i.alert_type,
+    i.entity_type,
+    i.entity_id,
+    i.occurred_at,
+    i.description,
+    i.evidence,
+    len(i.evidence) as evidence_count,
+    t.place.town as town,
+    t.place.town_from as town_from
+from identified as i
+left join alert_towns as t using (alert_id)

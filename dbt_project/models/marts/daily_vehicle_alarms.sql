@@ -1,9 +1,6 @@
 -- 车辆报警日统计 (dashboards): 两客一危 alarms by Beijing day, nearest town and alarm category.
 with alarms as (
-    select a.*, (
-        select arg_min(t.town, (t.centre_longitude - a.longitude) ^ 2 + (t.centre_latitude - a.latitude) ^ 2)
-        from {{ ref('towns') }} as t
-    ) as town
+    select a.*, {{ nearest_town('a.longitude', 'a.latitude') }} as town
     from {{ ref('stg_transport__alarms') }} as a
 )
 

@@ -1,6 +1,6 @@
 """Write–audit–publish: once the marts are built, publish every sound one at once — a mart downstream of a
 failed dbt test stays at its last good publish —; then copy the publish for engines that cannot read
-DuckLake (Parquet for BI tools, Iceberg for Spark/Trino/Flink)."""
+DuckLake (Parquet for BI tools, Iceberg for Spark/Trino/Flink) and serve it in PostgreSQL (BI tools, psql)."""
 
 import json
 
@@ -120,4 +120,33 @@ def iceberg_export(lake: LakeResource) -> dg.MaterializeResult:
     )
 
 
-publish_assets = [published_marts, parquet_export, iceberg_export]
+@dg.asset(
+    key=dg.AssetKey(["published", "postgres"]),
+    deps=[PUBLISHED],
+    group_name="publish",
+    description="The publish served in PostgreSQL (SDC_SERVE_DSN) for BI tools and psql: masked marts in "
+    "`marts_masked` (analyst role), full marts in `marts_full` (restricted role), column comments from the dbt docs, "
+    "both switched in one transaction. Its own step: a failure here leaves the DuckLake publish and the other "
+    "exports in place. Skips when SDC_SERVE_DSN is not set.",
+    kinds={"postgres"},
+)
+def postgres_serving(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    settings = lake.settings()
+    if not settings.serve_dsn:
+        context.log.info("not served to PostgreSQL: SDC_SERVE_DSN is not set")
+        return dg.MaterializeResult(metadata={"skipped": "SDC_SERVE_DSN is not set"})
+    from warehouse.serving import serve
+
+    report = serve(settings)
+    return dg.MaterializeResult(
+        metadata={
+            "publish_id": report.publish_id,
+            "snapshot_id": report.snapshot_id,
+            "schemas": ", ".join(report.schemas.values()),
+            "row_counts": report.rows,
+            "seconds": round(report.seconds, 2),
+        }
+    )
+
+
+publish_assets = [published_marts, parquet_export, iceberg_export, postgres_serving]
