@@ -1,5 +1,4 @@
-"""Every query the dashboard runs over the published marts, in one place (a mart that gains a column, such as
-`town` on the alerts, simplifies a query here and nowhere else).
+"""Every query the dashboard runs over the published marts, in one place.
 
 The queries name marts as `{mart}` placeholders: for the publish the dashboard shows they are the masked
 session's views (and pass its query check); for the trend over earlier publishes they are the same masked
@@ -48,30 +47,11 @@ from (select unnest(reporting_systems) as system from enterprise_profile)
 group by 1 order by 2 desc, 1
 """
 
-# The town of an alert's entity: an enterprise's own; a vehicle's or a machine's from the enterprise that
-# operates it (platform record) or uses it (registry record). (`cross_department_alerts.town` will replace it.)
-OPERATED = (("vehicle", "vehicle_xref", "vehicle_id", "transport.vehicle"),
-            ("equipment", "equipment_xref", "equipment_id", "special_equipment.equipment"))  # fmt: skip
-ENTITY_TOWN = (
-    "entity_town as (\n    select 'enterprise' as entity_type, enterprise_id as entity_id, town from enterprise_profile"
-    + "".join(
-        f"""
-    union all
-    select '{entity}', m.{key}, any_value(p.town)
-    from {xref} as m
-    join enterprise_xref as x on x.dataset = m.dataset and x.record_id = m.record_id
-    join enterprise_profile as p using (enterprise_id)
-    where m.dataset = '{dataset}'
-    group by m.{key}"""
-        for entity, xref, key, dataset in OPERATED
-    )
-    + "\n)"
-)
-ALERTS_BY_TYPE_AND_TOWN = f"""
-with {ENTITY_TOWN}
-select a.alert_type, coalesce(t.town, '未知') as town, count(*) as alerts
-from cross_department_alerts as a
-left join entity_town as t using (entity_type, entity_id)
+# The alert's town as the mart resolves it (the entity's own, the alarm position's, the project's or the
+# waybill's shipper's: `town_from` says which).
+ALERTS_BY_TYPE_AND_TOWN = """
+select alert_type, coalesce(town, '未知') as town, count(*) as alerts
+from cross_department_alerts
 group by all order by 1, 3 desc, 2
 """
 FRESHNESS = """
