@@ -59,7 +59,7 @@ class RunProgress(logging.Handler):
             if label.endswith(" assets)"):
                 self._show(f"[{self.started}/{self.total}] {label}: {event.asset_key.to_user_string()}", done=False)
         elif kind == "STEP_FAILURE":
-            self._show(f"    step {event.step_key} FAILED", done=True)
+            self._show(f"    step {event.step_key} FAILED: {failure_reason(event.event_specific_data)}", done=True)
 
     def _show(self, text: str, *, done: bool) -> None:
         """`done`: a line of its own (a step); otherwise it rewrites the current line (terminal only)."""
@@ -76,6 +76,18 @@ class RunProgress(logging.Handler):
         if self.terminal and self._line:
             self.out.write("\n")
             self.out.flush()
+
+
+def failure_reason(failure) -> str:
+    """What a failed step says, without its traceback: a `dg.Failure`'s description (it names the next step),
+    else the message of the error the step's code raised (Dagster wraps it)."""
+    user = getattr(failure, "user_failure_data", None)
+    if user is not None and user.description:
+        return user.description
+    error = failure.error
+    if error is None:
+        return "see the full log"
+    return (error.cause or error).message.strip()
 
 
 def progress_logger(progress: RunProgress) -> dg.LoggerDefinition:
