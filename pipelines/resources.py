@@ -35,6 +35,11 @@ class LakeResource(dg.ConfigurableResource):
     iceberg_warehouse: str | None = None
     full_view_operators: str = ""  # comma-separated login names
     sql_history: str | None = None
+    lake_data_uri: str | None = None
+    s3_endpoint: str | None = None
+    s3_region: str | None = None
+    s3_key_id: str | None = None
+    s3_secret: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, secrets_from_environment: bool = False) -> "LakeResource":

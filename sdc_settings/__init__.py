@@ -24,7 +24,11 @@ CATALOG_KINDS = ("sqlite", "postgres")
 
 
 # Settings that must not be shown (Dagster's UI shows the variable's name instead): {field: variable}.
-SECRET_VARIABLES = {"transport_api_token": "SDC_TRANSPORT_API_TOKEN", "credit_api_key": "SDC_CREDIT_API_KEY"}
+SECRET_VARIABLES = {
+    "transport_api_token": "SDC_TRANSPORT_API_TOKEN",
+    "credit_api_key": "SDC_CREDIT_API_KEY",
+    "s3_secret": "SDC_S3_SECRET",
+}
 
 
 class ConfigError(ValueError):
@@ -72,6 +76,18 @@ class Settings:
     """Login names allowed the restricted (unmasked) view, `sdc sql --full`; nobody by default."""
     sql_history: Path | None = None
     """The interactive `sdc sql` shell's history file (per user, outside the workspace); None: no history kept."""
+    lake_data_uri: str | None = None
+    """Where the lake's Parquet files live when not in the workspace: `s3://bucket/prefix` (S3-compatible storage)."""
+    s3_endpoint: str | None = None
+    """S3-compatible server other than AWS (`http://host:port` or `https://host`); None: AWS itself."""
+    s3_region: str | None = None
+    s3_key_id: str | None = None
+    s3_secret: str | None = None
+
+    @property
+    def lake_data_location(self) -> str:
+        """The lake's DATA_PATH: the object store's URI, or the workspace folder."""
+        return self.lake_data_uri or str(self.lake_data_path)
 
     @property
     def catalog_kind(self) -> str:
@@ -144,6 +160,14 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise ConfigError(f"SDC_PUBLISH_KEEP={keep!r} must be a whole number of publishes >= 2")
     ext_dir = Path(env_vars.get("SDC_DUCKDB_EXTENSION_DIR") or REPO_ROOT / ".duckdb_extensions")
     operators = frozenset(n.strip() for n in env_vars.get("SDC_FULL_VIEW_OPERATORS", "").split(",") if n.strip())
+    data_uri = (env_vars.get("SDC_LAKE_DATA_PATH") or "").rstrip("/") or None
+    if data_uri and not data_uri.startswith("s3://"):
+        raise ConfigError(f"SDC_LAKE_DATA_PATH={data_uri!r}: give an s3://bucket/prefix (unset: the workspace folder)")
+    if data_uri and not (env_vars.get("SDC_S3_KEY_ID") and env_vars.get(SECRET_VARIABLES["s3_secret"])):
+        raise ConfigError("SDC_LAKE_DATA_PATH on S3 needs SDC_S3_KEY_ID and SDC_S3_SECRET")
+    endpoint = env_vars.get("SDC_S3_ENDPOINT") or None
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise ConfigError(f"SDC_S3_ENDPOINT={endpoint!r}: give http://host:port or https://host")
     user_home = env_vars.get("HOME")
     history = env_vars.get("SDC_SQL_HISTORY") or (f"{user_home}/.sdc_sql_history" if user_home else None)
     return Settings(
@@ -163,6 +187,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         iceberg_warehouse=env_vars.get("SDC_ICEBERG_WAREHOUSE") or None,
         full_view_operators=operators,
         sql_history=Path(history).resolve() if history else None,
+        lake_data_uri=data_uri,
+        s3_endpoint=endpoint,
+        s3_region=env_vars.get("SDC_S3_REGION") or None,
+        s3_key_id=env_vars.get("SDC_S3_KEY_ID") or None,
+        s3_secret=env_vars.get(SECRET_VARIABLES["s3_secret"]) or None,
     )
 
 
