@@ -40,6 +40,8 @@ def settings(tmp_path):
         "SDC_CREDIT_API_URL": "http://127.0.0.1:2", "SDC_CREDIT_API_KEY": "key",
         "SDC_LANDING_QUIET_SECONDS": "7", "SDC_PUBLISH_KEEP": "5", "SDC_TRANSPORT_ALARMS_SINCE": "2026-11-01 00:00:00",
         "SDC_FULL_VIEW_OPERATORS": "zhangwei, lina", "SDC_SQL_HISTORY": str(tmp_path / "history"),
+        "SDC_LAKE_DATA_PATH": "s3://sdc-lake/taicang", "SDC_S3_ENDPOINT": "http://127.0.0.1:3",
+        "SDC_S3_REGION": "cn-east-1", "SDC_S3_KEY_ID": "key-id", "SDC_S3_SECRET": "secret",
     })  # fmt: skip
 
 
