@@ -1,7 +1,8 @@
 """The lake as production runs it (`SDC_ENV=prod`): catalog in PostgreSQL, data on S3-compatible storage — here
 moto's S3 server and a PostgreSQL server, both throw-away instances on loopback. One pipeline run loads and
-publishes with every Parquet file on the object store; `sdc sql` reads the publish, `--as-of` finds it by id and
-by date, and lake maintenance on the object store leaves it (and a reader pinned across it) reading as before."""
+publishes with every Parquet file on the object store (the lake's and the Iceberg export's); `sdc sql` reads the
+publish, `--as-of` finds it by id and by date, and lake maintenance on the object store leaves it (and a reader
+pinned across it) reading as before."""
 
 import csv
 import io
@@ -12,6 +13,7 @@ from workspace import days_ago, deliver, run_sdc, sdc_env
 
 from sdc_settings import load_settings
 from warehouse.beijing import beijing
+from warehouse.exports import iceberg_catalog
 from warehouse.publish import publish_history
 from warehouse.reader import open_published
 
@@ -43,11 +45,14 @@ def test_a_prod_lake_on_s3_loads_publishes_and_reads_back_across_maintenance(tmp
     home = tmp_path / "home"
     deliver(home, days_ago(2), scale=0.02)
     env = sdc_env(home, pg_catalog, SDC_ENV="prod", **s3.environment(f"s3://{BUCKET}/{PREFIX}"))
+    env["SDC_ICEBERG_WAREHOUSE"] = f"s3://{BUCKET}/iceberg"  # the export for Spark & co. on the same store
     settings = load_settings(env)
 
     run_sdc(env, "run")
     assert any(k.endswith(".parquet") for k in s3.keys(BUCKET, f"{PREFIX}/marts/"))
     assert not (home / "warehouse" / "lake_data").exists()  # nothing of the lake's data in the workspace
+    exported = iceberg_catalog(settings).load_table(("sdc_published", MART))
+    assert exported.metadata_location.startswith(f"s3://{BUCKET}/iceberg/")
     (entry,) = publish_history(settings)
     assert sql_count(env) == entry.row_counts[MART] > 0
     today = beijing(entry.published_at, "%Y-%m-%d")
@@ -55,6 +60,7 @@ def test_a_prod_lake_on_s3_loads_publishes_and_reads_back_across_maintenance(tmp
     with open_published(settings, 1) as session:
         published = read_all(session)
     assert {v: n for v, (n, _) in published.items()} == entry.row_counts
+    assert exported.scan().to_arrow().num_rows == entry.row_counts[MART]
 
     pinned = open_published(settings)  # a reader session, open across the maintenance
     done = run_sdc(env, "publish", "maintain", "--grace-minutes", "0")

@@ -31,7 +31,7 @@ def iceberg_runtime_jar() -> Path:
 
 
 @pytest.fixture(scope="module")
-def spark():
+def spark(tmp_path_factory):
     java17 = sorted(glob.glob("/usr/lib/jvm/java-17-openjdk-*"))  # Spark 3.5 runs on Java 8/11/17, not newer
     if not java17 and not os.environ.get("CI"):
         pytest.skip("Java 17 is not installed here (apt-get install openjdk-17-jre-headless)")
@@ -45,6 +45,9 @@ def spark():
             .appName("sdc-iceberg-read")
             .config("spark.jars", str(iceberg_runtime_jar()))
             .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")  # loopback only: no name lookup of this machine
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
             .config("spark.sql.shuffle.partitions", "2")
             .getOrCreate()
         )
