@@ -13,7 +13,8 @@ Scenarios (realistic profile, seed 1; simulation and history loads are not timed
 Each repetition is one `sdc run` in its own process (bench/measure.py); the history is loaded once and its
 workspace restored before each repetition. The floor (bench/workload.py) reads the same delivery with plain
 DuckDB in the same run, beside each repetition. Writes bench/results.json and bench/RESULTS.md.
-The other scripts in bench/ are focused studies (readers, validation, resolution accuracy, reader latency).
+The other scripts in bench/ are focused studies (readers, validation, resolution accuracy, reader latency, lake
+maintenance: bench/lake_maintenance.py).
 """
 
 from __future__ import annotations
