@@ -14,7 +14,8 @@ Each repetition is one `sdc run` in its own process (bench/measure.py); the hist
 workspace restored before each repetition. The floor (bench/workload.py) reads the same delivery with plain
 DuckDB in the same run, beside each repetition. Writes bench/results.json and bench/RESULTS.md.
 On fresh_3d_s1's last publish, each dashboard page is also rendered in headless Chromium (bench/dashboard_render.py).
-The other scripts in bench/ are focused studies (readers, validation, resolution accuracy, reader latency).
+The other scripts in bench/ are focused studies (readers, validation, resolution accuracy, reader latency, lake
+maintenance: bench/lake_maintenance.py).
 """
 
 from __future__ import annotations

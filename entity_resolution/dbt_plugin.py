@@ -14,6 +14,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from entity_resolution.duckdb_udfs import register
 
 LAKE_ATTACH = "SDC_DBT_LAKE_ATTACH"
+LAKE_SECRET = "SDC_DBT_LAKE_SECRET"  # the object store's credentials when the lake's data is on S3
 EXTENSION_DIR = "SDC_DBT_EXTENSION_DIR"
 LAKE = "lake"  # the alias of the attach (warehouse/lake.py), the `database` of every model (dbt_project.yml)
 
@@ -28,5 +29,7 @@ class Plugin(BasePlugin):
 
     def configure_connection(self, conn) -> None:
         register(conn)
+        if os.environ.get(LAKE_SECRET):
+            conn.execute(os.environ[LAKE_SECRET])
         if os.environ.get(LAKE_ATTACH):
             conn.execute(os.environ[LAKE_ATTACH])

@@ -16,6 +16,7 @@ from pipelines.defs.dbt.resource import SdcDbtCliResource, dbt_executable
 from pipelines.defs.hazchem.definitions import defs as hazchem
 from pipelines.defs.notifications import notification_defs
 from pipelines.defs.publish.assets import publish_assets
+from pipelines.defs.publish.maintenance import maintenance_defs
 from pipelines.defs.resolution.assets import RESOLUTION_ASSETS
 from pipelines.defs.special_equipment.definitions import defs as special_equipment
 from pipelines.defs.transport.definitions import defs as transport
@@ -47,6 +48,7 @@ def build_definitions(settings: Settings, *, secrets_from_environment: bool = Fa
         notification_defs,
         automation_defs,
         api_pull_defs(settings),
+        maintenance_defs,
         dg.Definitions(
             resources={
                 "lake": LakeResource.from_settings(settings, secrets_from_environment=secrets_from_environment),

@@ -43,6 +43,11 @@ class LakeResource(dg.ConfigurableResource):
     serve_dsn: str | None = None
     serve_analyst_role: str = "sdc_analyst"
     serve_restricted_role: str = "sdc_restricted"
+    lake_data_uri: str | None = None
+    s3_endpoint: str | None = None
+    s3_region: str | None = None
+    s3_key_id: str | None = None
+    s3_secret: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, secrets_from_environment: bool = False) -> "LakeResource":

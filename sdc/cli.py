@@ -22,7 +22,7 @@ SUBCOMMANDS = {
     "simulate": ("simulator.cli", "Simulate the five departmental systems (deliveries + APIs)."),
     "contracts": ("sdc.contracts", "Data contracts: generated artefacts."),
     "quarantine": ("sdc.quarantine", "Quarantined rows: counts by dataset and reason; replay after a fix."),
-    "publish": ("sdc.publish", "Published states of the warehouse: history and retention."),
+    "publish": ("sdc.publish", "Published states of the warehouse: history, retention, lake maintenance."),
     "review": ("sdc.review", "Review queue of enterprise resolution: list uncertain pairs, record verdicts."),
     "hold": ("sdc.hold", "Deliveries a circuit breaker held back: list them, release one after review."),
 }

@@ -1,4 +1,4 @@
-"""`sdc publish`: the history of published states and its retention."""
+"""`sdc publish`: the history of published states, its retention, and lake maintenance."""
 
 from __future__ import annotations
 
@@ -47,3 +47,30 @@ def expire(
     with lake_connection(settings) as con:
         result = expire_publishes(con, keep or settings.publish_keep)
     typer.echo(f"expired {len(result.publishes)} publish(es) and {len(result.snapshots)} lake snapshot(s)")
+
+
+@app.command("maintain")
+def maintain(
+    ctx: typer.Context,
+    keep: Annotated[
+        int | None, typer.Option("--keep", min=2, help="Publishes to keep queryable (default SDC_PUBLISH_KEEP).")
+    ] = None,
+    grace_minutes: Annotated[
+        int, typer.Option("--grace-minutes", min=0, help="Delete replaced files only once unused this long.")
+    ] = 60,
+) -> None:
+    """Lake maintenance (the `lake_maintenance` job does it nightly): merge small data files, expire snapshots
+    no retained publish reads, delete files unused for the grace period. Run it when no load is running."""
+    from datetime import timedelta
+
+    from warehouse.lake import lake_connection
+    from warehouse.maintenance import maintain as maintain_lake
+
+    settings = invocation_settings(ctx)
+    with lake_connection(settings) as con:
+        r = maintain_lake(con, keep or settings.publish_keep, grace=timedelta(minutes=grace_minutes))
+    typer.echo(
+        f"data files {r.files_before} -> {r.files_after} (merged {r.files_merged} into {r.files_created}); "
+        f"expired {len(r.publishes_expired)} publish(es) and {len(r.snapshots_expired)} lake snapshot(s); "
+        f"deleted {r.files_deleted} file(s)"
+    )

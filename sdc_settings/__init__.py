@@ -30,6 +30,7 @@ SECRET_VARIABLES = {
     "credit_api_key": "SDC_CREDIT_API_KEY",
     "notify_webhook": "SDC_NOTIFY_WEBHOOK",
     "serve_dsn": "SDC_SERVE_DSN",
+    "s3_secret": "SDC_S3_SECRET",
 }
 # SDC_SERVE_DSN's value that turns serving off where it is on by default (prod).
 SERVE_OFF = "off"
@@ -98,6 +99,18 @@ class Settings:
     """PostgreSQL role that reads the masked marts of the served database."""
     serve_restricted_role: str = "sdc_restricted"
     """PostgreSQL role that reads the masked and the full marts of the served database."""
+    lake_data_uri: str | None = None
+    """Where the lake's Parquet files live when not in the workspace: `s3://bucket/prefix` (S3-compatible storage)."""
+    s3_endpoint: str | None = None
+    """S3-compatible server other than AWS (`http://host:port` or `https://host`); None: AWS itself."""
+    s3_region: str | None = None
+    s3_key_id: str | None = None
+    s3_secret: str | None = None
+
+    @property
+    def lake_data_location(self) -> str:
+        """The lake's DATA_PATH: the object store's URI, or the workspace folder."""
+        return self.lake_data_uri or str(self.lake_data_path)
 
     @property
     def catalog_kind(self) -> str:
@@ -175,6 +188,14 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise ConfigError(f"SDC_PUBLISH_KEEP={keep!r} must be a whole number of publishes >= 2")
     ext_dir = Path(env_vars.get("SDC_DUCKDB_EXTENSION_DIR") or REPO_ROOT / ".duckdb_extensions")
     operators = frozenset(n.strip() for n in env_vars.get("SDC_FULL_VIEW_OPERATORS", "").split(",") if n.strip())
+    data_uri = (env_vars.get("SDC_LAKE_DATA_PATH") or "").rstrip("/") or None
+    if data_uri and not data_uri.startswith("s3://"):
+        raise ConfigError(f"SDC_LAKE_DATA_PATH={data_uri!r}: give an s3://bucket/prefix (unset: the workspace folder)")
+    if data_uri and not (env_vars.get("SDC_S3_KEY_ID") and env_vars.get(SECRET_VARIABLES["s3_secret"])):
+        raise ConfigError("SDC_LAKE_DATA_PATH on S3 needs SDC_S3_KEY_ID and SDC_S3_SECRET")
+    endpoint = env_vars.get("SDC_S3_ENDPOINT") or None
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise ConfigError(f"SDC_S3_ENDPOINT={endpoint!r}: give http://host:port or https://host")
     user_home = env_vars.get("HOME")
     history = env_vars.get("SDC_SQL_HISTORY") or (f"{user_home}/.sdc_sql_history" if user_home else None)
     serve_dsn = _serve_dsn(env_vars, env)

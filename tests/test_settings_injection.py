@@ -43,6 +43,8 @@ def settings(tmp_path):
         "SDC_NOTIFY_WEBHOOK": "http://127.0.0.1:3/hook?key=k", "SDC_REBUILD_QUIET_SECONDS": "30",
         "SDC_REBUILD_MAX_WAIT_SECONDS": "240", "SDC_RETRY_DELAY_SECONDS": "2",
         "SDC_SERVE_DSN": "dbname=bi host=127.0.0.1", "SDC_SERVE_ANALYST_ROLE": "bi_reader",
+        "SDC_LAKE_DATA_PATH": "s3://sdc-lake/taicang", "SDC_S3_ENDPOINT": "http://127.0.0.1:3",
+        "SDC_S3_REGION": "cn-east-1", "SDC_S3_KEY_ID": "key-id", "SDC_S3_SECRET": "secret",
     })  # fmt: skip
 
 

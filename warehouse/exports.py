@@ -78,7 +78,12 @@ def iceberg_catalog(settings: Settings):
         Path(settings.iceberg_catalog.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     if settings.iceberg_location.startswith("file://"):
         Path(settings.iceberg_location.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
-    return SqlCatalog("sdc", uri=settings.iceberg_catalog, warehouse=settings.iceberg_location)
+    properties = {}
+    if settings.iceberg_location.startswith("s3://"):  # the object store of the lake's data, same credentials
+        properties = {"s3.access-key-id": settings.s3_key_id, "s3.secret-access-key": settings.s3_secret,
+                      "s3.region": settings.s3_region or "us-east-1", "s3.endpoint": settings.s3_endpoint}  # fmt: skip
+        properties = {k: v for k, v in properties.items() if v}
+    return SqlCatalog("sdc", uri=settings.iceberg_catalog, warehouse=settings.iceberg_location, **properties)
 
 
 def _same_shape(table, arrow_schema) -> bool:

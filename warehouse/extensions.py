@@ -18,6 +18,7 @@ WHEEL_PACKAGES = {
     "postgres_scanner": "duckdb_extension_postgres",  # DuckLake catalog shared by several machines (prod)
     "iceberg": "duckdb_extension_iceberg",  # reading the Iceberg export back (a second engine)
     "avro": "duckdb_extension_avro",  # Iceberg manifests are Avro files
+    "httpfs": "duckdb_extension_httpfs",  # lake data on S3-compatible storage (prod)
 }
 
 

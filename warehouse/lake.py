@@ -22,7 +22,7 @@ SCHEMAS = ("raw", "validated", "quarantine", "staging", "intermediate", "marts",
 
 
 def attach_sql(settings: Settings, *, read_only: bool = False, snapshot: int | None = None) -> str:
-    options = [f"DATA_PATH '{settings.lake_data_path}/'"]
+    options = [f"DATA_PATH {sql_literal(settings.lake_data_location + '/')}"]
     if settings.lake_catalog.startswith("sqlite:"):
         # WAL, set by the writer (the file keeps the mode, so readers and dbt's own attach inherit it):
         # readers and the one writer never block each other; a checkpoint can be busy a moment: wait, not fail.
@@ -36,6 +36,21 @@ def attach_sql(settings: Settings, *, read_only: bool = False, snapshot: int | N
     if snapshot is not None:
         options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
     return f"ATTACH 'ducklake:{settings.lake_catalog}' AS {LAKE} ({', '.join(options)})"
+
+
+def secret_sql(settings: Settings) -> str | None:
+    """The object store's credentials for a connection whose lake data is on S3 (a temporary secret: it lives
+    as long as the connection's DuckDB instance, and nothing is written to disk); None for a local lake."""
+    if not settings.lake_data_uri:
+        return None
+    bucket = "/".join(settings.lake_data_uri.split("/", 3)[:3])
+    options = {"TYPE": "s3", "KEY_ID": settings.s3_key_id, "SECRET": settings.s3_secret,
+               "REGION": settings.s3_region or "us-east-1", "SCOPE": bucket}  # fmt: skip
+    if settings.s3_endpoint:  # an S3-compatible server (MinIO, Ceph, ...): addressed by path, TLS as its URL says
+        scheme, _, host = settings.s3_endpoint.partition("://")
+        options |= {"ENDPOINT": host.rstrip("/"), "URL_STYLE": "path", "USE_SSL": scheme == "https"}
+    listed = ", ".join(f"{key} {sql_literal(value)}" for key, value in options.items())
+    return f"CREATE OR REPLACE SECRET sdc_lake_data ({listed})"
 
 
 def _attach(con: duckdb.DuckDBPyConnection, sql: str, attempts: int = 12) -> None:
@@ -66,10 +81,14 @@ def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | No
         require_workspace(settings)
     ensure_extensions(settings.extension_dir)
     if not read_only:
-        settings.lake_data_path.mkdir(parents=True, exist_ok=True)
+        if not settings.lake_data_uri:
+            settings.lake_data_path.mkdir(parents=True, exist_ok=True)
         if settings.lake_catalog.startswith("sqlite:"):
             settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config=connection_config(settings.extension_dir, trust_installed=read_only))
+    secret = secret_sql(settings)
+    if secret:
+        con.execute(secret)
     _attach(con, attach_sql(settings, read_only=read_only, snapshot=snapshot))
     if not read_only:
         mark_verified(settings.extension_dir)

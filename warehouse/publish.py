@@ -224,9 +224,10 @@ class Expiry:
     snapshots: list[int]
 
 
-def expire_publishes(con: duckdb.DuckDBPyConnection, keep: int) -> Expiry:
+def expire_publishes(con: duckdb.DuckDBPyConnection, keep: int, *, cleanup: bool = True) -> Expiry:
     """Keep the newest `keep` publishes queryable; expire every other lake snapshot older than the newest
-    publish and delete the files only those snapshots used. Snapshots after the newest publish stay."""
+    publish and delete the files only those snapshots used (unless not `cleanup`: lake maintenance deletes
+    them after a grace period). Snapshots after the newest publish stay."""
     if keep < 1:
         raise ValueError("keep must be at least 1")
     live = [e for e in read_log(con) if not e.expired]
@@ -246,5 +247,6 @@ def expire_publishes(con: duckdb.DuckDBPyConnection, keep: int) -> Expiry:
         )
     if doomed:
         con.execute(f"CALL ducklake_expire_snapshots('{LAKE}', versions => ?)", [doomed])
-        con.execute(f"CALL ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)")
+        if cleanup:
+            con.execute(f"CALL ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)")
     return Expiry(gone, doomed)

@@ -106,10 +106,11 @@ def dbt_parse_args() -> list[str]:
 def dbt_profile_environment(settings: Settings) -> dict[str, str]:
     """What the dbt profile (dbt_project/profiles.yml) and its plugin read, for a dbt run on `settings`' lake:
     the same ATTACH as every other writer's connection, the extension directory and the target."""
-    from entity_resolution.dbt_plugin import EXTENSION_DIR, LAKE_ATTACH
-    from warehouse.lake import attach_sql
+    from entity_resolution.dbt_plugin import EXTENSION_DIR, LAKE_ATTACH, LAKE_SECRET
+    from warehouse.lake import attach_sql, secret_sql
 
     return {
+        **({LAKE_SECRET: secret_sql(settings)} if settings.lake_data_uri else {}),
         LAKE_ATTACH: attach_sql(settings),
         EXTENSION_DIR: str(settings.extension_dir),
         "SDC_DBT_TARGET": settings.env.value,
