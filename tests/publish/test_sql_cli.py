@@ -4,14 +4,12 @@ the first-publish workspace."""
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
 import time
 from pathlib import Path
 
 import duckdb
 import pytest
+from terminal import Terminal
 from workspace import SDC, copy_workspace, run_sdc, sdc_env
 
 from sdc_settings import load_settings
@@ -141,37 +139,9 @@ def test_a_query_imports_nothing_it_does_not_need(ws):
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr
 
 
-class Terminal:
-    """`sdc sql` on a pseudo-terminal, as a person types into it."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # pragma: no cover - the child
-            os.execve(SDC, [SDC, "sql"], {**env, "TERM": "dumb"})
-        self.seen = b""
-
-    def expect(self, text: str, timeout: float = 30) -> str:
-        """Everything shown up to and including `text`."""
-        end = time.monotonic() + timeout
-        while text.encode() not in self.seen:
-            assert time.monotonic() < end, f"no {text!r} in {self.seen.decode(errors='replace')!r}"
-            if select.select([self.fd], [], [], 0.1)[0]:
-                self.seen += os.read(self.fd, 65536)
-        shown, _, self.seen = self.seen.partition(text.encode())
-        return shown.decode(errors="replace") + text
-
-    def type(self, keys: str) -> None:
-        os.write(self.fd, keys.encode())
-
-    def exit_code(self) -> int:
-        status = os.waitpid(self.pid, 0)[1]  # before closing: closing the terminal would hang the shell up
-        os.close(self.fd)
-        return os.waitstatus_to_exitcode(status)
-
-
 def test_interactive_shell_edits_lines_keeps_history_and_ctrl_c_cancels_the_statement(ws):
     env, settings = ws
-    t = Terminal(env)
+    t = Terminal([SDC, "sql"], env)
     assert "masked view of publish" in t.expect("sdc> ")
     t.type("select 40 +\n")
     t.expect("...> ")
