@@ -75,6 +75,11 @@ enterprise_risk as (
                 where a.entity_type = 'enterprise' and a.entity_id = p.enterprise_id) as alert
     from enterprise_profile as p
 ),
+crane_overdue as (
+    select distinct x.record_id as device_sn
+    from equipment_xref as x join overdue_equipment as o using (equipment_id)
+    where x.dataset = 'construction.device'
+),
 project_risk as (
     select x.record_id as project_code, bool_or(p.is_dishonest) as is_dishonest
     from enterprise_xref as x join enterprise_profile as p using (enterprise_id)
@@ -85,16 +90,18 @@ select m.map_point_id, m.layer, m.entity_id, m.label, m.town, m.longitude, m.lat
     case
         when coalesce(e.is_dishonest, pr.is_dishonest, false) then 'blacklisted'
         when coalesce(e.alert, false) or r.record_id is not null then 'alert'
-        when coalesce(e.overdue, false) then 'overdue'
+        when coalesce(e.overdue, false) or co.device_sn is not null then 'overdue'
         else 'none'
     end as risk
 from map_points as m
 left join enterprise_risk as e on m.layer = 'enterprise' and e.enterprise_id = m.entity_id
 left join project_risk as pr on m.layer = 'construction_project' and pr.project_code = m.entity_id
+left join crane_overdue as co on m.layer = 'crane' and co.device_sn = m.entity_id
 left join (select distinct dataset, record_id from alert_records) as r
     on r.record_id = m.entity_id
     and r.dataset = case m.layer when 'construction_project' then 'construction.project'
-                                 when 'vehicle_alarm' then 'transport.alarm' end
+                                 when 'vehicle_alarm' then 'transport.alarm'
+                                 when 'crane' then 'construction.device' end
 order by m.layer, m.map_point_id
 """
 # Towns labelled where their points are: the data's own coordinates, no base map needed.

@@ -11,7 +11,7 @@ const DEPARTMENTS = { hazchem: "危化（应急管理局）", transport: "两客
 const ALERT_TYPES = { blacklisted_party_on_waybill: "失信主体出现在运单", unregistered_waybill_vehicle: "运单车辆未登记",
   alarm_during_active_waybill: "运输途中报警", crane_alarm_while_overdue: "超期设备报警",
   blacklisted_contractor_on_active_project: "失信施工单位在建" };
-const LAYERS = { enterprise: "危化企业", construction_project: "在建项目", vehicle_alarm: "车辆报警" };
+const LAYERS = { enterprise: "危化企业", construction_project: "在建项目", vehicle_alarm: "车辆报警", crane: "塔吊/升降机" };
 const RISKS = { blacklisted: "失信", alert: "预警", overdue: "检验超期", none: "无" };
 
 function esc(v) {
