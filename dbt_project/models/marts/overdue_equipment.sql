@@ -1,9 +1,9 @@
 -- 超期未检设备: every machine in use (newest registration) whose periodic inspection is overdue, with its due date,
--- use unit and town — the machines behind equipment_inspection_status.overdue.
+-- use unit and town — the machines behind equipment_inspection_status.overdue. Not the 18-digit equipment code:
+-- some pass the ID-number check, and the publish's leak audit (rightly) refuses any such value in a masked view.
 select
     r.equipment_id,
     r.reg_code,
-    r.equipment_code,
     r.equipment_kind,
     r.equipment_variety,
     r.internal_no,
