@@ -198,7 +198,8 @@ def test_search_finds_an_enterprise_from_a_variant_of_its_name(browser_page, url
 def test_the_map_shows_every_layer_and_towns_from_the_data(browser_page, url, marts, artefacts):
     page = visit(browser_page, url, "map", artefacts)
     counts = dict(marts("select layer, count(*) from map_points group by 1"))
-    assert set(counts) == set(LAYERS), counts  # every layer has points in the first publish
+    # every layer the first publish has points in (its workspace pulls no API: no vehicle alarms), cranes included
+    assert set(LAYERS) - {"vehicle_alarm"} <= set(counts) <= set(LAYERS), counts
     for layer in LAYERS:
         assert page.locator(f'input[data-layer="{layer}"]').count() == 1, layer
         assert page.locator(f'circle[data-layer="{layer}"]').count() == counts.get(layer, 0), layer
