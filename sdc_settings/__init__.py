@@ -228,6 +228,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         serve_dsn=serve_dsn,
         serve_analyst_role=roles["SDC_SERVE_ANALYST_ROLE"],
         serve_restricted_role=roles["SDC_SERVE_RESTRICTED_ROLE"],
+        lake_data_uri=data_uri,
+        s3_endpoint=endpoint,
+        s3_region=env_vars.get("SDC_S3_REGION") or None,
+        s3_key_id=env_vars.get("SDC_S3_KEY_ID") or None,
+        s3_secret=env_vars.get(SECRET_VARIABLES["s3_secret"]) or None,
     )
 
 
