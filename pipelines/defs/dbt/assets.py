@@ -20,6 +20,7 @@ from dagster_dbt import dbt_assets
 from pipelines.defs.dbt.project import (
     MARTS_SELECT,
     NOT_BUILT,
+    UPSTREAM_EXCLUDE,
     UPSTREAM_SELECT,
     dbt_build_args,
     dbt_environment,
@@ -62,12 +63,13 @@ def _not_built(instance: dg.DagsterInstance, keys: Iterable[dg.AssetKey]) -> dic
     return out
 
 
-def _dbt_part(name: str, select: str) -> dg.AssetsDefinition:
+def _dbt_part(name: str, select: str, exclude: str | None = None) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=dbt_project.manifest_path,
         project=dbt_project,
         dagster_dbt_translator=SdcDbtTranslator(),
         select=select,
+        exclude=exclude,
         name=name,
     )
     def _models(context: dg.AssetExecutionContext, dbt: SdcDbtCliResource, lake: LakeResource):
@@ -152,7 +154,7 @@ def _unique_id(context: dg.AssetExecutionContext, key: dg.AssetKey) -> str | Non
     return value if isinstance(value, str) else getattr(value, "value", None)
 
 
-sdc_dbt_upstream = _dbt_part("sdc_dbt_upstream", UPSTREAM_SELECT)
+sdc_dbt_upstream = _dbt_part("sdc_dbt_upstream", UPSTREAM_SELECT, UPSTREAM_EXCLUDE)
 sdc_dbt_models = _dbt_part("sdc_dbt_models", MARTS_SELECT)
 DBT_PARTS = (sdc_dbt_upstream, sdc_dbt_models)
 
