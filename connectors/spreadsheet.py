@@ -144,9 +144,12 @@ def read_sheet(data: bytes, layout: SheetLayout) -> ParsedFile:
     sheet = _sheet_name(names, layout.sheet)
     try:
         epoch = _epoch(archive)
-        path = _sheet_path(archive, sheet)
+        sheet_parts = _sheet_parts(archive)
+        path = sheet_parts.get(sheet)
+        if path is None:
+            raise KeyError(f"no part for sheet {sheet!r}")
         scan = _scan_sheet(archive, path, sheet, layout.limits)
-        _check_members(archive, path)
+        _check_members(archive, set(sheet_parts.values()))
     except RejectedFile:
         raise
     except _UNREADABLE as exc:
@@ -217,17 +220,20 @@ def _name_key(name: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
 
 
-def _sheet_path(archive: zipfile.ZipFile, sheet: str) -> str:
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Each sheet's name -> its part in the zip, found through the workbook's relationships as calamine finds it
+    (Excel names the parts `xl/worksheets/sheetN.xml`; other tools may not)."""
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    rel_id = next(
-        (s.get(f"{{{_NS['r']}}}id") for s in workbook.iterfind("m:sheets/m:sheet", _NS) if s.get("name") == sheet),
-        None,
-    )
-    target = next((r.get("Target") for r in rels.iterfind("rel:Relationship", _NS) if r.get("Id") == rel_id), None)
-    if target is None:
-        raise KeyError(f"no part for sheet {sheet!r}")
-    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    targets: dict[str | None, str | None] = {}
+    for r in rels.iterfind("rel:Relationship", _NS):
+        targets.setdefault(r.get("Id"), r.get("Target"))
+    parts: dict[str, str] = {}
+    for s in workbook.iterfind("m:sheets/m:sheet", _NS):
+        target = targets.get(s.get(f"{{{_NS['r']}}}id"))
+        if target is not None:
+            parts.setdefault(s.get("name", ""), target.lstrip("/") if target.startswith("/") else f"xl/{target}")
+    return parts
 
 
 @dataclass
@@ -362,12 +368,12 @@ def _epoch(archive: zipfile.ZipFile) -> date:
     return date(1904, 1, 1) if flag.lower() in {"1", "true"} else date(1899, 12, 30)
 
 
-def _check_members(archive: zipfile.ZipFile, scanned: str) -> None:
+def _check_members(archive: zipfile.ZipFile, sheet_parts: set[str]) -> None:
     """Inflate every member calamine may read to its end: zipfile stops at the declared size and checks the CRC,
     so a member that lies about its size fails here rather than inside calamine, which trusts the headers. The
-    scanned sheet was inflated whole by the scan; calamine never opens the other sheets."""
+    sheets are left out: the scanned one was inflated whole by the scan, and calamine never opens the others."""
     for member in archive.infolist():
-        if member.filename.startswith("xl/worksheets/sheet") or member.filename == scanned:
+        if member.filename in sheet_parts:
             continue
         with archive.open(member) as stream:
             while stream.read(1 << 20):

@@ -157,25 +157,26 @@ def send_once(
     return report
 
 
-ALERTS = """SELECT alert_id, alert_type, entity_type, entity_id, occurred_at, description, evidence
-            FROM cross_department_alerts ORDER BY occurred_at, alert_id"""
+ALERTS_MART = "cross_department_alerts"
 
 
-def published_alerts(settings: Settings) -> tuple[int | None, list[dict]]:
-    """The newest publish's id and its cross-department alerts (None and none before the first publish)."""
-    from warehouse.publish import NothingPublished
-    from warehouse.reader import open_published
+def published_alerts(con: duckdb.DuckDBPyConnection) -> tuple[int | None, list[dict]]:
+    """The newest publish's id and its cross-department alerts as that publish has them (the mart at its publish
+    snapshot), over the caller's lake connection; None and none before the first publish."""
+    from warehouse.publish import mart_sql, read_log
 
-    try:
-        session = open_published(settings, audience="full")
-    except NothingPublished:
+    newest = read_log(con, newest_live_only=True)
+    if not newest:
         return None, []
-    with session:
-        if "cross_department_alerts" not in session.entry.marts:
-            return session.entry.publish_id, []
-        cursor = session.execute(ALERTS)
-        names = [d[0] for d in cursor.description]
-        return session.entry.publish_id, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    entry = newest[-1]
+    if ALERTS_MART not in entry.marts:
+        return entry.publish_id, []
+    cursor = con.execute(
+        "SELECT alert_id, alert_type, entity_type, entity_id, occurred_at, description, evidence "
+        f"FROM {mart_sql(ALERTS_MART, entry.snapshot_of(ALERTS_MART))} ORDER BY occurred_at, alert_id"
+    )
+    names = [d[0] for d in cursor.description]
+    return entry.publish_id, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def evidence_rows(con: duckdb.DuckDBPyConnection, refs: list[dict]) -> dict[tuple[str, str], dict]:
@@ -208,20 +209,21 @@ def evidence_rows(con: duckdb.DuckDBPyConnection, refs: list[dict]) -> dict[tupl
 
 
 def alert_notifications(
-    con: duckdb.DuckDBPyConnection, publish_id: int | None, alerts: list[dict]
+    con: duckdb.DuckDBPyConnection, publish_id: int | None, alerts: list[tuple[str, dict]]
 ) -> list[Notification]:
+    """A notification per (notification id, alert), with its evidence rows and the department responsible."""
     from data_contracts.contract import load_contract
 
-    rows = evidence_rows(con, [ref for a in alerts for ref in a["evidence"]])
+    rows = evidence_rows(con, [ref for _, a in alerts for ref in a["evidence"]])
     out = []
-    for a in alerts:
+    for notification_id, a in alerts:
         dataset = RESPONSIBLE_DATASET.get(a["alert_type"])
         department = {"name": load_contract(dataset).owner, "dataset": dataset} if dataset else None
         alert = {k: a[k] for k in ("alert_id", "alert_type", "entity_type", "entity_id", "occurred_at", "description")}
         evidence = [{**ref, "row": rows.get((ref["dataset"], ref["record_id"]))} for ref in a["evidence"]]
         out.append(
             Notification(
-                alert_notification_id(a),
+                notification_id,
                 "alert",
                 f"{a['alert_type']}: {a['description']}",
                 {"alert": alert, "evidence": evidence, "department": department, "publish_id": publish_id},

@@ -25,14 +25,14 @@ NOTIFICATIONS = dg.AssetKey(["published", "notifications"])
 def notifications(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     from warehouse import notifications as notify
 
-    settings = lake.settings()
-    publish_id, alerts = notify.published_alerts(settings)
-    to = notify.channels(settings)
+    to = notify.channels(lake.settings())
     with lake.connect() as con:
+        publish_id, alerts = notify.published_alerts(con)
+        ids = [notify.alert_notification_id(a) for a in alerts]
         # evidence is looked up only for alerts some channel has not had: a rebuild republishes every alert
-        due = set(notify.not_sent(con, [notify.alert_notification_id(a) for a in alerts], to))
+        due = set(notify.not_sent(con, ids, to))
         outgoing = notify.alert_notifications(
-            con, publish_id, [a for a in alerts if notify.alert_notification_id(a) in due]
+            con, publish_id, [(i, a) for i, a in zip(ids, alerts, strict=True) if i in due]
         )
         outgoing += notify.freshness_notifications(con, datetime.now(UTC))
         report = notify.send_once(con, outgoing, to)

@@ -217,17 +217,24 @@ def bomb_workbook(inflated: int, declared: int) -> bytes:
     """The small workbook with its sheet replaced by a bomb; `declared` is the size its headers claim."""
     stream, crc = bomb_member(inflated)
     with zipfile.ZipFile(io.BytesIO(small_workbook())) as z:
-        others = {n: z.read(n) for n in z.namelist() if n != "xl/worksheets/sheet1.xml"}
+        others = [deflated(n, z.read(n)) for n in z.namelist() if n != "xl/worksheets/sheet1.xml"]
+    return raw_zip([*others, ("xl/worksheets/sheet1.xml", stream, crc, declared)])
+
+
+def deflated(name: str, data: bytes, crc_xor: int = 0, size_delta: int = 0) -> tuple[str, bytes, int, int]:
+    """A member as raw_zip writes it; `crc_xor` and `size_delta` make its headers lie about its CRC and size."""
+    return name, zlib.compress(data, 9)[2:-4], zlib.crc32(data) ^ crc_xor, len(data) + size_delta
+
+
+def raw_zip(members: list[tuple[str, bytes, int, int]]) -> bytes:
+    """A zip of (name, raw deflate stream, CRC, declared size) members, headers written as given (zipfile would
+    write the true ones)."""
     out = io.BytesIO()
     central = []
-    for name, data in [*others.items(), ("xl/worksheets/sheet1.xml", None)]:
+    for name, body, crc, size in members:
         raw_name = name.encode()
-        if data is None:
-            body, size, size_crc = stream, declared, crc
-        else:
-            body, size, size_crc = zlib.compress(data, 9)[2:-4], len(data), zlib.crc32(data)
         offset = out.tell()
-        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, size_crc, len(body), size, len(raw_name), 0))
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(body), size, len(raw_name), 0))
         out.write(raw_name + body)
         central.append(
             struct.pack(
@@ -239,7 +246,7 @@ def bomb_workbook(inflated: int, declared: int) -> bytes:
                 8,
                 0,
                 0,
-                size_crc,
+                crc,
                 len(body),
                 size,
                 len(raw_name),
@@ -306,6 +313,91 @@ def test_zip_bomb_that_lies_about_its_size_is_cut_at_the_declared_size(tmp_path)
     result = read_in_subprocess(path)
     assert result["outcome"].startswith("not_xlsx"), result
     assert result["peak_mb"] < 300, result
+
+
+# -- a damaged member in a sheet the layout does not read: the workbook's other sheets (a notes sheet, one sheet
+# per town) are never opened, by calamine or by the member check, so their damage costs no row of the layout's sheet;
+# the layout's own sheet damaged is a named rejection ------------------------------------------------------------
+
+# How a member's headers lie: a CRC that its bytes fail, or an uncompressed size below the bytes it inflates to.
+DAMAGE = st.one_of(
+    st.builds(lambda x: {"crc_xor": x}, st.integers(1, 0xFFFFFFFF)),
+    st.builds(lambda d: {"size_delta": -d}, st.integers(1, 200)),
+)
+
+
+def inspection_rows(n: int) -> str:
+    return header_row() + "".join(
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>JY{r:06d}</t></is></c>'
+        f'<c r="B{r}" t="inlineStr"><is><t>3110320585202301{r:04d}</t></is></c></row>'
+        for r in range(2, n + 2)
+    )
+
+
+def two_sheet_workbook(rows: int, other_part: str, other_first: bool, damaged: str, damage: dict) -> bytes:
+    """A workbook with the layout's sheet 检验记录 (`rows` records, part xl/worksheets/sheet1.xml) and a notes sheet
+    说明 of 300 rows (part `other_part`, before or after it in the workbook); the member `damaged` lies as `damage`
+    says."""
+    notes = sheet(
+        "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>注{r}</t></is></c></row>' for r in range(1, 301))
+    )
+    entries = [("检验记录", "rId1", "worksheets/sheet1.xml"), ("说明", "rId2", other_part.removeprefix("xl/"))]
+    if other_first:
+        entries.reverse()
+    members = {
+        **parts(sheet(inspection_rows(rows))),
+        "xl/workbook.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets>'
+            + "".join(
+                f'<sheet name="{name}" sheetId="{i}" r:id="{rid}"/>' for i, (name, rid, _) in enumerate(entries, 1)
+            )
+            + "</sheets></workbook>"
+        ).encode(),
+        "xl/_rels/workbook.xml.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/relationships">'
+            + "".join(f'<Relationship Id="{rid}" Type="{REL}/worksheet" Target="{t}"/>' for _, rid, t in entries)
+            + "</Relationships>"
+        ).encode(),
+        other_part: notes,
+    }
+    return raw_zip([deflated(name, data, **(damage if name == damaged else {})) for name, data in members.items()])
+
+
+def calamine_reads(data: bytes, sheet_name: str) -> bool:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        CalamineWorkbook.from_object(io.BytesIO(data)).get_sheet_by_name(sheet_name).to_python()
+    except Exception:
+        return False
+    return True
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.integers(1, 40),
+    other_part=st.sampled_from(["xl/worksheets/sheet2.xml", "xl/worksheets/notes.xml", "xl/notes/sheet.xml"]),
+    other_first=st.booleans(),
+    damage=DAMAGE,
+)
+def test_a_damaged_sheet_the_layout_does_not_read_costs_no_row(rows, other_part, other_first, damage):
+    data = two_sheet_workbook(rows, other_part, other_first, damaged=other_part, damage=damage)
+    parsed = INSPECTION.read(data)
+    assert [(r.number, r.values["报告编号"]) for r in parsed.records] == [(n, f"JY{n:06d}") for n in range(2, rows + 2)]
+    # the damage is real: calamine fails on the notes sheet when asked for it, so the read above never opened it
+    assert not calamine_reads(data, "说明")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.integers(1, 40), other_first=st.booleans(), damage=DAMAGE)
+def test_a_damaged_layout_sheet_is_rejected_naming_the_sheet_and_its_member(rows, other_first, damage):
+    data = two_sheet_workbook(
+        rows, "xl/worksheets/sheet2.xml", other_first, damaged="xl/worksheets/sheet1.xml", damage=damage
+    )
+    reason = str(reads_or_rejects(data))
+    assert reason.startswith("not_xlsx: sheet '检验记录' cannot be read"), reason
+    assert "'xl/worksheets/sheet1.xml'" in reason, reason
 
 
 # -- the shape scan guards calamine, which builds a sheet's whole rectangle and aborts the process when it

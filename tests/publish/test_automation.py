@@ -135,9 +135,11 @@ class Daemon:
         self.now += timedelta(seconds=time.monotonic() - clock)
         self.day.runs.append(Run(job.name, started, self.now, result.success, dict(request.tags)))
         if job_name == "rebuild_downstream":
+            from warehouse.lake import lake_connection
             from warehouse.notifications import published_alerts
 
-            self.day.publishes.append((self.now, {a["alert_id"] for a in published_alerts(self.settings)[1]}))
+            with lake_connection(self.settings, read_only=True) as con:
+                self.day.publishes.append((self.now, {a["alert_id"] for a in published_alerts(con)[1]}))
 
 
 def evidence_arrivals(settings, stage: Path, at: datetime) -> dict[str, datetime]:
@@ -159,7 +161,7 @@ def evidence_arrivals(settings, stage: Path, at: datetime) -> dict[str, datetime
 
     out = {}
     with lake_connection(settings, read_only=True) as con:
-        for alert in published_alerts(settings)[1]:
+        for alert in published_alerts(con)[1]:
             first: dict[str, datetime] = {}
             for ref in alert["evidence"]:
                 if (ref["dataset"], ref["record_id"]) in visible:

@@ -21,10 +21,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from workspace import SDC, copy_workspace, sdc_env
+from workspace import SDC, copy_of_first_publish
 
 from entity_resolution.normalise import name_core
-from sdc_settings import load_settings
 from warehouse.masking import ID_CANDIDATE, PHONE_CANDIDATE, id_number_valid
 from warehouse.reader import open_published
 
@@ -35,9 +34,7 @@ LAYERS = ("enterprise", "construction_project", "vehicle_alarm", "crane")
 
 @pytest.fixture(scope="module")
 def ws(publish_template, tmp_path_factory):
-    home = copy_workspace(publish_template, tmp_path_factory.mktemp("dashboard") / "home")
-    env = sdc_env(home)
-    return env, load_settings(env)
+    return copy_of_first_publish(publish_template, tmp_path_factory, "dashboard")
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from terminal import Terminal
-from workspace import SDC, copy_workspace, run_sdc, sdc_env
+from workspace import SDC, copy_of_first_publish, run_sdc
 
-from sdc_settings import load_settings
 from warehouse.beijing import beijing
 from warehouse.full_view import login_name
 from warehouse.publish import publish_history
@@ -24,9 +23,8 @@ MART = "hazchem_enterprises"
 
 @pytest.fixture(scope="module")
 def ws(publish_template, tmp_path_factory):
-    home = copy_workspace(publish_template, tmp_path_factory.mktemp("sql") / "home")
-    env = sdc_env(home, SDC_SQL_HISTORY=str(home.parent / "history"))
-    return env, load_settings(env)
+    history = tmp_path_factory.mktemp("sql-history") / "history"
+    return copy_of_first_publish(publish_template, tmp_path_factory, "sql", SDC_SQL_HISTORY=str(history))
 
 
 def sql(env, *args: str, stdin: str | None = None):

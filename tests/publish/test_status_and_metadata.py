@@ -10,11 +10,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from workspace import copy_workspace, days_ago, deliver, run_sdc, sdc_env
+from workspace import copy_of_first_publish, days_ago, deliver, run_sdc
 
 from data_contracts.contract import all_contracts, load_contract
 from data_contracts.typed_schema import typed_columns
-from sdc_settings import load_settings
 from warehouse.lake import lake_connection
 from warehouse.masking import ID_CANDIDATE, id_number_valid
 from warehouse.publish import publish_history
@@ -27,9 +26,7 @@ ROW_COUNT, COLUMN_SCHEMA = "dagster/row_count", "dagster/column_schema"
 
 @pytest.fixture(scope="module")
 def ws(publish_template, tmp_path_factory):
-    home = copy_workspace(publish_template, tmp_path_factory.mktemp("status") / "home")
-    env = sdc_env(home)
-    return env, load_settings(env)
+    return copy_of_first_publish(publish_template, tmp_path_factory, "status")
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,12 @@ import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pytest
+
+    from sdc_settings import Settings
 
 SDC = str(Path(sys.executable).with_name("sdc"))
 
@@ -70,3 +76,15 @@ def copy_workspace(template: Path, home: Path) -> Path:
     (The Iceberg export of the template's publish is not carried over: `export_iceberg` rebuilds it.)"""
     shutil.copytree(template, home, ignore=shutil.ignore_patterns(*NOT_COPIED))
     return home
+
+
+def copy_of_first_publish(
+    publish_template: Path, tmp_path_factory: pytest.TempPathFactory, name: str, **extra: str
+) -> tuple[dict[str, str], Settings]:
+    """A test module's own copy of the first-publish workspace, in a new folder `name`: the `sdc` environment on it
+    (`extra` added) and its settings."""
+    from sdc_settings import load_settings
+
+    home = copy_workspace(publish_template, tmp_path_factory.mktemp(name) / "home")
+    env = sdc_env(home, **extra)
+    return env, load_settings(env)

@@ -96,14 +96,7 @@ alarm_on_trip as (
       and (s.started_at <= w.arrived_at or (w.arrived_at is null and w.status = '运输中'))
 ),
 
-registry_current as (  -- the newest registration of each machine in the registry
-    select q.equipment_id, arg_max(e, e.reg_code[11:16] || e.reg_code) as e
-    from {{ ref('equipment_xref') }} as q
-    join {{ ref('stg_special_equipment__equipment') }} as e on q.dataset = 'special_equipment.equipment' and e.reg_code = q.record_id
-    group by q.equipment_id
-),
-
--- 4. crane/hoist alarms on a project while the registry says its inspection is overdue or it is not 在用
+-- 4. crane/hoist alarms on a project while its newest registration says its inspection is overdue or it is not 在用
 crane_alarm as (
     select
         'crane_alarm_while_overdue' as alert_type,
@@ -111,19 +104,19 @@ crane_alarm as (
         q.equipment_id as entity_id,
         min(a.occurred_at) as occurred_at,
         '项目 ' || coalesce(d.project_code, '（未知）') || ' 的' || coalesce(any_value(d.self_no), d.device_sn) || ' 报警 ' || count(*) || ' 次，'
-            || case when any_value(r.e.status) <> '在用' then '登记状态为' || any_value(r.e.status)
-                    else '定期检验已于 ' || cast(any_value(r.e.inspection_due_on) as varchar) || ' 到期' end
+            || case when any_value(r.status) <> '在用' then '登记状态为' || any_value(r.status)
+                    else '定期检验已于 ' || cast(any_value(r.inspection_due_on) as varchar) || ' 到期' end
             as description,
         list_concat(
-            [{'dataset': 'special_equipment.equipment', 'record_id': any_value(r.e.reg_code), 'role': 'equipment'},
+            [{'dataset': 'special_equipment.equipment', 'record_id': any_value(r.reg_code), 'role': 'equipment'},
              {'dataset': 'construction.device', 'record_id': d.device_sn, 'role': 'device'}],
             list({'dataset': 'construction.alarm', 'record_id': a.alarm_id, 'role': 'device'} order by a.alarm_id)
         ) as evidence
     from {{ ref('stg_construction__alarms') }} as a
     join {{ ref('stg_construction__devices') }} as d using (device_sn)
     join {{ ref('equipment_xref') }} as q on q.dataset = 'construction.device' and q.record_id = d.device_sn
-    join registry_current as r using (equipment_id)
-    where r.e.status <> '在用' or r.e.inspection_due_on < cast(a.occurred_at as date)
+    join {{ ref('int_equipment_current_registration') }} as r using (equipment_id)
+    where r.status <> '在用' or r.inspection_due_on < cast(a.occurred_at as date)
     group by q.equipment_id, d.project_code, d.device_sn
 ),
 
@@ -173,9 +166,9 @@ places as (
     from identified as i
     join {{ ref('golden_enterprises') }} as g on i.entity_type = 'enterprise' and g.enterprise_id = i.entity_id
     union all
-    select i.alert_id, 1, 'entity', r.e.town
+    select i.alert_id, 1, 'entity', r.town
     from identified as i
-    join registry_current as r on i.entity_type = 'equipment' and r.equipment_id = i.entity_id
+    join {{ ref('int_equipment_current_registration') }} as r on i.entity_type = 'equipment' and r.equipment_id = i.entity_id
     union all
     select v.alert_id, 2, 'alarm_position', {{ nearest_town('s.longitude', 's.latitude') }}
     from evidence_rows as v
