@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import threading
+import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -54,8 +55,22 @@ def dashboard(env: dict[str, str]):
         assert found, f"no URL from sdc dashboard: {line!r} (exit {server.poll()})"
         yield found.group(0)
     finally:
-        server.terminate()
+        stop(server)
+
+
+def stop(server: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 30 s. Once in CI (a loaded machine, 6 December) a dashboard outlived its SIGTERM
+    by 30 s; its state then goes into a warning rather than failing tests that are about what it serves."""
+    server.terminate()
+    try:
         server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        status = Path(f"/proc/{server.pid}/status")
+        state = status.read_text() if status.exists() else ""
+        lines = [line for line in state.splitlines() if line.startswith(("State", "Sig", "Threads"))]
+        server.kill()
+        server.wait(timeout=30)
+        warnings.warn(f"sdc dashboard outlived SIGTERM by 30 s: {'; '.join(lines)}", stacklevel=2)
 
 
 @pytest.fixture(scope="module")
