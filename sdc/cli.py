@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import signal
 import subprocess
 import sys
 import time
@@ -238,6 +239,12 @@ def dashboard(
     def ready(url: str) -> None:
         typer.echo(f"dashboard of the newest publish at {url} (Ctrl-C stops it)")
 
+    def stop(*_) -> None:
+        raise KeyboardInterrupt
+
+    # A service manager stops it with SIGTERM. The handler also undoes a SIGTERM ignored by whatever started the
+    # process (an ignored signal is inherited: a dashboard started from such a shell could not be stopped).
+    signal.signal(signal.SIGTERM, stop)
     try:
         serve(invocation_settings(ctx), port, ready)
     except NothingPublished as exc:

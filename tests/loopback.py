@@ -21,7 +21,8 @@ def serving(server: ThreadingHTTPServer) -> Iterator[ThreadingHTTPServer]:
 
 
 class WebhookReceiver(ThreadingHTTPServer):
-    """Keeps every JSON body POSTed to it while `status` is a success; answers `status`."""
+    """Keeps every JSON body POSTed to it while `status` is a success; answers `status` (503 for a notification id in
+    `refuse`)."""
 
     daemon_threads = True
 
@@ -29,6 +30,7 @@ class WebhookReceiver(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Receive)
         self.received: list[dict] = []
         self.status = 204
+        self.refuse: set[str] = set()
 
     @property
     def url(self) -> str:
@@ -41,7 +43,8 @@ class _Receive(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if self.server.status < 300:
+        status = 503 if body.get("notification_id") in self.server.refuse else self.server.status
+        if status < 300:
             self.server.received.append(body)
-        self.send_response(self.server.status)
+        self.send_response(status)
         self.end_headers()

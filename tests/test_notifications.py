@@ -39,6 +39,32 @@ def test_sent_once_and_again_only_if_a_channel_did_not_take_it(workspace, hook):
     assert logged == ["alert:a1", "alert:a2", "alert:a3"]  # the log took them at once, and only once
 
 
+def test_thousands_of_alerts_are_each_recorded_once_in_batches(workspace, hook):
+    """A first publish at Taicang's size has thousands of alerts: what went out is recorded in batches (one lake commit
+    per notification took minutes), and each channel that took a notification is recorded exactly once, whichever
+    batch it fell in; what a channel refused stays unrecorded for that channel and goes out next time."""
+    from warehouse.notifications import RECORD_BATCH
+
+    settings = replace(load_settings(os.environ), notify_webhook=hook.url)
+    alerts = [Notification(f"alert:b{i:04d}", "alert", f"alert {i}") for i in range(RECORD_BATCH * 3 + 7)]
+    refused = {a.notification_id for a in alerts[RECORD_BATCH - 2 : RECORD_BATCH + 3]}  # across a batch boundary
+    hook.refuse = refused
+    with lake_connection(settings) as con:
+        first = send_once(con, alerts, channels(settings))
+        assert len(first.sent) == len(alerts) - len(refused) and len(first.undelivered) == len(refused)
+        recorded = con.execute(
+            "SELECT channel, count(*), count(DISTINCT notification_id) FROM lake.meta.notifications_sent GROUP BY 1"
+        ).fetchall()
+        assert sorted(recorded) == [("log", len(alerts), len(alerts)), ("webhook", len(alerts) - 5, len(alerts) - 5)]
+        hook.refuse = set()
+        second = send_once(con, alerts, channels(settings))
+        assert sorted(second.sent) == sorted(refused) and second.already_sent == len(alerts) - len(refused)
+    webhook_ids = [m["notification_id"] for m in hook.received]
+    assert sorted(webhook_ids) == sorted(a.notification_id for a in alerts)  # each once
+    logged = [json.loads(line)["notification_id"] for line in settings.notify_log.read_text("utf-8").splitlines()]
+    assert sorted(logged) == sorted(a.notification_id for a in alerts)
+
+
 @pytest.mark.integration  # runs the notifications asset
 def test_a_source_gone_quiet_is_notified_once_without_a_publish(workspace):
     from datetime import UTC, datetime, timedelta

@@ -11,6 +11,7 @@ Evidence rows carry only columns the contracts classify public: personal data ne
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -127,6 +128,13 @@ def not_sent(con: duckdb.DuckDBPyConnection, ids: Sequence[str], to: Sequence[Ch
     return [i for i in ids if any((i, c.name) not in sent for c in to)]
 
 
+# Records of what went out are committed in batches: a commit to the lake costs tens of milliseconds, and a first
+# publish at Taicang's size has thousands of alerts (one commit each took minutes). A crash re-sends at most the
+# batch not yet recorded; each notification carries its id, so a receiver can tell a repeat.
+RECORD_BATCH = 100
+RECORD_EVERY_SECONDS = 2.0
+
+
 def send_once(
     con: duckdb.DuckDBPyConnection, notifications: Sequence[Notification], to: Sequence[Channel]
 ) -> SendReport:
@@ -135,6 +143,17 @@ def send_once(
     con.execute(SENT_DDL)
     sent = set(con.execute("SELECT notification_id, channel FROM lake.meta.notifications_sent").fetchall())
     report = SendReport()
+    taken: list[tuple] = []
+    last_record = time.monotonic()
+
+    def record() -> None:
+        nonlocal last_record
+        if taken:
+            values = ", ".join(["(?, ?, ?, ?, ?)"] * len(taken))
+            con.execute(f"INSERT INTO lake.meta.notifications_sent VALUES {values}", [v for row in taken for v in row])
+            taken.clear()
+        last_record = time.monotonic()
+
     for n in notifications:
         missing = [c for c in to if (n.notification_id, c.name) not in sent]
         if not missing:
@@ -145,15 +164,15 @@ def send_once(
             problem = deliver(n, [channel])
             problems += problem
             if not problem:
-                con.execute(
-                    "INSERT INTO lake.meta.notifications_sent VALUES (?, ?, ?, ?, ?)",
-                    [n.notification_id, channel.name, n.kind, n.subject, datetime.now(UTC)],
-                )
+                taken.append((n.notification_id, channel.name, n.kind, n.subject, datetime.now(UTC)))
                 sent.add((n.notification_id, channel.name))
         if problems:
             report.undelivered.append(f"{n.notification_id}: {'; '.join(problems)}")
         else:
             report.sent.append(n.notification_id)
+        if len(taken) >= RECORD_BATCH or time.monotonic() - last_record >= RECORD_EVERY_SECONDS:
+            record()
+    record()
     return report
 
 

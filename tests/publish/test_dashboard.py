@@ -337,3 +337,25 @@ def test_a_deployments_tile_server_draws_under_the_map(browser_page, ws, artefac
     assert drawn > 0 and len(asked) == drawn
     assert all(re.fullmatch(r"/\d+/\d+/\d+\.png", p) for p in asked)
     assert browser_page[1] == []
+
+
+def test_sigterm_stops_the_dashboard_even_where_its_parent_ignored_it(ws):
+    """A service manager's SIGTERM stops `sdc dashboard` cleanly (exit 0), also when the process that started it
+    ignored SIGTERM (an ignored signal is inherited: so it was in a CI shell, and two dashboards outlived the tests)."""
+    import signal
+
+    server = subprocess.Popen(
+        [SDC, "dashboard", "--port", "0"],
+        env=ws[0],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN),
+    )
+    try:
+        assert re.search(r"http://127\.0\.0\.1:\d+/", server.stdout.readline())
+        server.terminate()
+        assert server.wait(timeout=20) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
