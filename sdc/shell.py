@@ -25,6 +25,7 @@ def interactive(run: Callable[[str], bool], is_command: Callable[[str], bool], h
     `is_command(line)` tells a meta-command that needs no `;`. True when every piece succeeded."""
     import readline
 
+    _own_ctrl_c()
     if history is not None and history.exists():
         readline.read_history_file(history)
     readline.set_history_length(HISTORY_LENGTH)
@@ -58,6 +59,13 @@ def interactive(run: Callable[[str], bool], is_command: Callable[[str], bool], h
             except OSError as exc:
                 print(f"history not kept: {exc}", file=sys.stderr)
     return ok
+
+
+def _own_ctrl_c() -> None:
+    """Ctrl-C is the shell's own key. A process started with SIGINT ignored (a script's background job, nohup: the
+    ignore is inherited) would otherwise show a prompt that no Ctrl-C reaches."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @contextlib.contextmanager

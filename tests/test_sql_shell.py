@@ -3,9 +3,11 @@ at once. (CPython's readline loop sees a signal only when its select() is interr
 readline handled the previous key waited for the next key — about one time in three when typed at once.)"""
 
 import os
+import signal
 import sys
 from pathlib import Path
 
+import pytest
 from terminal import Terminal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,7 +18,21 @@ interactive(lambda text: print("ran", text.strip()) or True, lambda line: False,
 """
 
 
-def test_ctrl_c_right_after_a_key_drops_the_line_at_once():
+@pytest.fixture(params=["sigint as usual", "sigint ignored by the parent"])
+def parent_sigint(request):
+    """The shell as a terminal starts it, and as a script's background job or nohup would (SIGINT ignored: the
+    ignore is inherited by every process it starts)."""
+    if request.param == "sigint as usual":
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_right_after_a_key_drops_the_line_at_once(parent_sigint):
     for i in range(12):  # each a one-in-three chance to meet the race without the tick (a fresh prompt meets it)
         prompt = Terminal([sys.executable, "-c", CHILD], dict(os.environ), cwd=str(ROOT))
         try:
