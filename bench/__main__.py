@@ -50,7 +50,8 @@ DASHBOARD_SCENARIOS = ("fresh_3d_s1",)  # each dashboard page rendered in Chromi
 SEED = 1
 
 
-def _env(home: Path, w: World, server) -> dict[str, str]:
+def _env(home: Path, w: World, server, *, history: bool) -> dict[str, str]:
+    """The run's environment; the alarm pull ends at the clock the APIs show (the cut for the history load)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SDC_")}
     env.update(
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",  # dbt, as under `uv run`
@@ -61,6 +62,7 @@ def _env(home: Path, w: World, server) -> dict[str, str]:
         SDC_ENV="ci",
         SDC_LANDING_QUIET_SECONDS="0",
         SDC_TRANSPORT_ALARMS_SINCE=dt.datetime.combine(w.start, dt.time()).strftime("%Y-%m-%d %H:%M:%S"),
+        SDC_TRANSPORT_ALARMS_UNTIL=w.clock(history).strftime("%Y-%m-%d %H:%M:%S"),
         SDC_TRANSPORT_API_URL=server.base_url,
         SDC_TRANSPORT_API_TOKEN=server.transport_token,
         SDC_CREDIT_API_URL=server.base_url,
@@ -84,13 +86,13 @@ def run_scenario(name: str, work: Path, repeat: int, floor_repeat: int, scale_fa
     result["simulate_s"] = time.perf_counter() - t
     home, saved = root / "sdc_home", root / "history_home"
     with serve_apis(w) as server:
-        env = _env(home, w, server)
+        env = _env(home, w, server, history=False)
         shutil.rmtree(home, ignore_errors=True)
         if new_days < days:
             server.set_now(w.clock(history=True))
             deliver(w, home / "landing", history=True)
             print(f"[{name}] loading {days - new_days} day(s) of history (not timed)", flush=True)
-            history = timed_run(env, root / "history.log")
+            history = timed_run(_env(home, w, server, history=True), root / "history.log")
             # A failed step (it is in the log) still leaves the loaded history: measure the day on top of it.
             result["history_load"] = {
                 "wall_s": history.wall,

@@ -62,7 +62,9 @@ def build_workspace(work: Path) -> Path:
         server.set_now(w.clock(history=False))
         deliver(w, home / "landing", history=False)
         since = dt.datetime.combine(w.start, dt.time()).strftime("%Y-%m-%d %H:%M:%S")
-        env = env_for(home, {"SDC_TRANSPORT_ALARMS_SINCE": since, "SDC_TRANSPORT_API_URL": server.base_url,
+        until = f"{w.clock(history=False):%Y-%m-%d %H:%M:%S}"
+        env = env_for(home, {"SDC_TRANSPORT_ALARMS_SINCE": since, "SDC_TRANSPORT_ALARMS_UNTIL": until,
+                             "SDC_TRANSPORT_API_URL": server.base_url,
                              "SDC_TRANSPORT_API_TOKEN": server.transport_token, "SDC_CREDIT_API_URL": server.base_url,
                              "SDC_CREDIT_API_KEY": server.credit_api_key})  # fmt: skip
         print("loading with sdc run (not timed)", flush=True)

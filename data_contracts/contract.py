@@ -20,7 +20,8 @@ Conventions on top of ODCS (see data_contracts/README.md):
 - contract `customProperties`: sourceSystem, ownerDepartment, deliveryChannel, localPlateProvince (the province
   character of a plate delivered without one, only for a source whose vehicles are all registered locally),
   rejectRatioThreshold and the
-  row-count circuit breaker (rowCountMinRatio, rowCountMaxRatio, rowCountHistory, rowCountSlot);
+  row-count circuit breaker (rowCountMinRatio, rowCountMaxRatio, rowCountHistory, rowCountSlot,
+  rowCountWindow);
   `slaProperties` latency is the freshness SLA.
 """
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -113,12 +115,24 @@ class RowCountBand:
     max_ratio: float
     history: int
     slot: str | None = None
+    window: str | None = None
+    """A regex whose groups `start` and `end` take a time window from the source name (an API pull of
+    `[start, end)`): loads are then compared by rows per hour of the time they add, because a pull's last
+    window ends at the time of the pull and so is as long as the time since the one before, not a fixed period."""
 
     def slot_of(self, source: str) -> str | None:
         if self.slot is None:
             return None
         found = re.search(self.slot, source)
         return found.group(1) if found else None
+
+    def window_of(self, source: str) -> tuple[datetime, datetime] | None:
+        """The load's time window, if the contract names one and the source name carries it."""
+        found = re.search(self.window, source) if self.window else None
+        try:
+            return datetime.fromisoformat(found.group("start")), datetime.fromisoformat(found.group("end"))
+        except (AttributeError, IndexError, ValueError):
+            return None
 
 
 @dataclass(frozen=True)
@@ -265,6 +279,7 @@ def parse_contract(path: Path) -> Contract:
             max_ratio=float(custom.get("rowCountMaxRatio", 2.0)),
             history=int(custom.get("rowCountHistory", 7)),
             slot=custom.get("rowCountSlot"),
+            window=custom.get("rowCountWindow"),
         ),
         local_plate_province=custom.get("localPlateProvince"),
     )

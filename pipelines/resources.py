@@ -30,6 +30,7 @@ class LakeResource(dg.ConfigurableResource):
     credit_api_url: str | None = None
     credit_api_key: str | None = None
     transport_alarms_since: str | None = None
+    transport_alarms_until: str | None = None
     publish_keep: int
     iceberg_catalog_uri: str | None = None
     iceberg_warehouse: str | None = None

@@ -82,4 +82,5 @@ def simulated_apis(settings: Settings, world: Path, *, faults: bool = True) -> I
             transport_api_token=server.transport_token,
             credit_api_url=server.base_url,
             credit_api_key=server.credit_api_key,
+            transport_alarms_until=f"{server.now:%Y-%m-%d %H:%M:%S}",  # the simulated days end before today's now
         )

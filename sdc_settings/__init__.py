@@ -5,6 +5,7 @@ and hands the `Settings` down; nothing below reads the environment. This module 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -71,6 +72,9 @@ class Settings:
     """A file written in place (system C) is complete once unchanged this long."""
     transport_alarms_since: str | None = None
     """First alarm window start (`YYYY-MM-DD HH:MM:SS`, Beijing time) before any cursor exists; default 30 days ago."""
+    transport_alarms_until: str | None = None
+    """Last alarm window end (`YYYY-MM-DD HH:MM:SS`, Beijing time); default now. For a pull of a closed period, and
+    for a simulated platform, whose clock stops where its simulated days end."""
     publish_keep: int = 30
     """Publishes kept queryable ("as of"); older lake snapshots are expired after each publish."""
     iceberg_catalog_uri: str | None = None
@@ -214,7 +218,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         lake_catalog=catalog,
         extension_dir=ext_dir.expanduser().resolve(),
         landing_quiet_seconds=_seconds(env_vars, "SDC_LANDING_QUIET_SECONDS", 300.0),
-        transport_alarms_since=env_vars.get("SDC_TRANSPORT_ALARMS_SINCE") or None,
+        transport_alarms_since=_beijing_time(env_vars, "SDC_TRANSPORT_ALARMS_SINCE"),
+        transport_alarms_until=_beijing_time(env_vars, "SDC_TRANSPORT_ALARMS_UNTIL"),
         publish_keep=int(keep),
         iceberg_catalog_uri=env_vars.get("SDC_ICEBERG_CATALOG_URI") or None,
         iceberg_warehouse=env_vars.get("SDC_ICEBERG_WAREHOUSE") or None,
@@ -256,6 +261,16 @@ def _role(env_vars: Mapping[str, str], name: str, default: str) -> str:
     if not (role[:1].isalpha() or role[:1] == "_") or not all(c.isascii() and (c.isalnum() or c == "_") for c in role):
         raise ConfigError(f"{name}={role!r} must be a PostgreSQL role name of letters, digits and _")
     return role.lower()
+
+
+def _beijing_time(env_vars: Mapping[str, str], name: str) -> str | None:
+    value = env_vars.get(name) or None
+    if value is not None:
+        try:
+            dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            raise ConfigError(f"{name}={value!r}: give a Beijing time as YYYY-MM-DD HH:MM:SS") from None
+    return value
 
 
 def _seconds(env_vars: Mapping[str, str], name: str, default: float) -> float:

@@ -68,3 +68,13 @@ def test_lake_data_on_s3_is_the_attach_data_path_with_a_secret_per_connection(tm
 def test_object_storage_settings_are_checked(tmp_path, extra, message):
     with pytest.raises(ConfigError, match=message):
         load_settings({"SDC_HOME": str(tmp_path), **extra})
+
+
+@pytest.mark.parametrize("name", ["SDC_TRANSPORT_ALARMS_SINCE", "SDC_TRANSPORT_ALARMS_UNTIL"])
+@pytest.mark.parametrize("value", ["2026-11-01", "2026-11-01T08:00:00", "yesterday"])
+def test_alarm_window_bounds_must_be_beijing_times(tmp_path, name, value):
+    with pytest.raises(ConfigError, match=f"{name}=.*YYYY-MM-DD HH:MM:SS"):
+        load_settings({"SDC_HOME": str(tmp_path), name: value})
+    assert getattr(load_settings({"SDC_HOME": str(tmp_path), name: "2026-11-01 08:00:00"}), name[4:].lower()) == (
+        "2026-11-01 08:00:00"
+    )

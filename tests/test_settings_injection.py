@@ -39,6 +39,7 @@ def settings(tmp_path):
         "SDC_TRANSPORT_API_URL": "http://127.0.0.1:1", "SDC_TRANSPORT_API_TOKEN": "token",
         "SDC_CREDIT_API_URL": "http://127.0.0.1:2", "SDC_CREDIT_API_KEY": "key",
         "SDC_LANDING_QUIET_SECONDS": "7", "SDC_PUBLISH_KEEP": "5", "SDC_TRANSPORT_ALARMS_SINCE": "2026-11-01 00:00:00",
+        "SDC_TRANSPORT_ALARMS_UNTIL": "2026-11-30 00:00:00",
         "SDC_FULL_VIEW_OPERATORS": "zhangwei, lina", "SDC_SQL_HISTORY": str(tmp_path / "history"),
         "SDC_NOTIFY_WEBHOOK": "http://127.0.0.1:3/hook?key=k", "SDC_REBUILD_QUIET_SECONDS": "30",
         "SDC_REBUILD_MAX_WAIT_SECONDS": "240", "SDC_RETRY_DELAY_SECONDS": "2",

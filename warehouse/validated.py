@@ -25,7 +25,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from data_contracts.contract import Contract
+from data_contracts.contract import Contract, RowCountBand
 from data_contracts.lineage import LINEAGE, LINEAGE_COLUMNS
 from data_contracts.tolerance import reject_ratio_trips
 from data_contracts.typed_schema import typed_columns, typed_table_ddl
@@ -307,7 +307,9 @@ def judge_loads(con: duckdb.DuckDBPyConnection, contract: Contract, load_ids: li
             holds.append(Hold(contract.dataset, load_id, sources[load_id], "reject_ratio", reason))
     held_so_far = {h.load_id for h in holds}
     for o in row_count_outliers(con, contract, judged, held_so_far):
-        reason = (f"{o['rows']} rows where the previous comparable loads had a median of {o['median_of_previous']:g} "
+        median = f"{o['median_of_previous']:g}" + (" per hour" if o["hours"] is not None else "")
+        span = f" in {o['hours']:.2f} hours" if o["hours"] is not None else ""
+        reason = (f"{o['rows']} rows{span} where the previous comparable loads had a median of {median} "
                   f"(band {o['low']:.0f}–{o['high']:.0f})")  # fmt: skip
         holds.append(Hold(contract.dataset, o["load_id"], o["source"], "row_count", reason))
     return sorted(holds, key=lambda h: (judged.index(h.load_id), h.check_name))
@@ -318,7 +320,9 @@ def row_count_outliers(
 ) -> list[dict]:
     """Loads among `load_ids` whose row count is outside the contract's band around the median of the
     previous loads of the same slot (at least 3 of them; fewer is not a history) and, for small counts,
-    outside counting noise as well (a night hour with 0 alarms where 2 is usual is not an outage).
+    outside counting noise as well (a night hour with 0 alarms where 2 is usual is not an outage). Loads with
+    a time window (an API pull) are compared by rows per hour of the time they add: the band is the median rate
+    times the load's hours.
 
     Held loads are no history: neither the ones kept back before nor `held` (tripped another breaker now),
     nor an outlier found here for a later load of the same batch."""
@@ -329,24 +333,49 @@ def row_count_outliers(
     ).fetchall()
     excluded = delivery_holds.kept_back_load_ids(con, contract.dataset) | set(held)
     position = {load_id: i for i, (load_id, _, _) in enumerate(history)}
+    hours = _hours_added(band, history)
     out = []
     for load_id in sorted(load_ids, key=position.__getitem__):
         i = position[load_id]
         slot = band.slot_of(history[i][1])
-        comparable = [rows for lid, source, rows in history[:i]
-                      if rows > 0 and lid not in excluded and band.slot_of(source) == slot]  # fmt: skip
+        if hours[load_id] is None:
+            continue
+        comparable = [rows / hours[lid] for lid, source, rows in history[:i]
+                      if rows > 0 and lid not in excluded and hours[lid] and band.slot_of(source) == slot]  # fmt: skip
         previous = comparable[-band.history :]
         if len(previous) < 3:
             continue
         median = statistics.median(previous)
-        noise = 4 * math.sqrt(median)  # Poisson counts: 4 standard deviations
-        low, high = min(band.min_ratio * median, median - noise), max(band.max_ratio * median, median + noise)
+        expected = median * hours[load_id]
+        noise = 4 * math.sqrt(expected)  # Poisson counts: 4 standard deviations
+        low, high = min(band.min_ratio * expected, expected - noise), max(band.max_ratio * expected, expected + noise)
         rows = history[i][2]
         if not low <= rows <= high:
             excluded.add(load_id)
             out.append({"load_id": load_id, "source": history[i][1], "rows": rows, "median_of_previous": median,
-                        "slot": slot, "low": max(low, 0.0), "high": high})  # fmt: skip
+                        "hours": hours[load_id] if band.window else None, "slot": slot, "low": max(low, 0.0),
+                        "high": high})  # fmt: skip
     return out
+
+
+def _hours_added(band: RowCountBand, history: list[tuple[str, str, int]]) -> dict[str, float | None]:
+    """Per load, the hours of time it adds (1 for each load of a source without windows). A pull's window
+    starts a little before the previous one ended (the overlap), and the records it shows again are no new
+    rows, so only the part past the windows before counts; a load that adds no time, or whose window cannot
+    be read, is no measure of the rate (None)."""
+    if band.window is None:
+        return {load_id: 1.0 for load_id, _, _ in history}
+    hours, covered = {}, None
+    for load_id, source, _ in history:
+        window = band.window_of(source)
+        if window is None:
+            hours[load_id] = None
+            continue
+        start, end = window
+        start = max(start, covered) if covered else start
+        hours[load_id] = (end - start).total_seconds() / 3600 if end > start else None
+        covered = max(covered, end) if covered else end
+    return hours
 
 
 # -- invariants and reports ----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import dataclasses
 import datetime as dt
 import json
+from types import SimpleNamespace
 
 import dagster as dg
 import httpx
@@ -12,6 +13,7 @@ from simworld import api_view, window
 import simulator
 from connectors import api_loads, credit, transport
 from connectors.api_client import ApiAuthError, ApiUnavailable, Retrying
+from data_contracts.contract import load_contract
 
 FAST = Retrying(backoff_seconds=0.01, max_backoff_seconds=0.05, timeout_seconds=5)
 
@@ -177,6 +179,30 @@ def test_interrupted_alarm_pull_resumes_without_duplicates_or_gaps(settings, lak
         [transport.ALARMS.dataset],
     ).fetchone()
     assert read == loaded + rejected == len(expected)
+
+
+@pytest.mark.parametrize("late", [dt.timedelta(0), dt.timedelta(hours=23, minutes=50)])
+def test_the_demo_pulls_the_simulated_platform_up_to_its_own_clock(settings, lake, world, late):
+    """The simulated days end at midnight before today. Pulled up to the wall clock at 23:50 Beijing, the
+    newest window with alarms would add half a day that holds ten minutes of them, and the row-count breaker
+    would hold it back, as it should for a real platform gone quiet. The demo (and every test on a simulated
+    world) pulls up to the platform's clock instead, whatever the time of day."""
+    from sdc.demo import simulated_apis
+    from warehouse import holds
+    from warehouse.validated import row_count_outliers
+
+    holds.ensure_table(lake)
+    end, twelve_hours = window(world)[1], transport.AlarmWindows(window=dt.timedelta(hours=12))
+    with simulated_apis(settings, world, faults=False) as at, b_client(settings, SimpleNamespace(
+            base_url=at.transport_api_url, transport_token=at.transport_api_token)) as api:  # fmt: skip
+        assert at.transport_alarms_until == end.strftime("%Y-%m-%d %H:%M:%S")
+        since = end + late - dt.timedelta(days=3)  # the simulated two days; windows end at now, as by default
+        reports = transport.pull_alarms(lake, api, now=end + late, since=since, windows=twelve_hours)
+    assert reports[-1].request.endswith(f"endTime={end + late:%Y-%m-%d %H:%M:%S}")
+    loads = [r.load_id for r in reports if r.rows_read]
+    tripped = row_count_outliers(lake, load_contract(transport.ALARMS.dataset), loads)
+    quiet = f"startTime={end - dt.timedelta(minutes=10):%Y-%m-%d %H:%M:%S}&endTime={end + late - twelve_hours.window}"
+    assert [o["source"] for o in tripped] == ([f"GET {transport.ALARMS.path}?{quiet}"] if late else [])
 
 
 def test_alarm_windows_never_exceed_31_days():

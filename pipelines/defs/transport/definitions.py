@@ -21,9 +21,10 @@ def _vehicles(con, settings: Settings):
 
 
 def _alarms(con, settings: Settings):
-    since = settings.transport_alarms_since
+    since, until = (datetime.strptime(t, transport.TS) if t else None
+                    for t in (settings.transport_alarms_since, settings.transport_alarms_until))  # fmt: skip
     with _client(settings) as api:
-        return transport.pull_alarms(con, api, since=datetime.strptime(since, transport.TS) if since else None)
+        return transport.pull_alarms(con, api, since=since, now=until)
 
 
 _assets, _checks = with_validation(
