@@ -87,6 +87,8 @@ trips as (  -- each waybill's tractor with the span of its trip; open while ËøêË
     where t.dataset = 'hazchem.waybill' and t.role = 'tractor'
 ),
 
+-- Materialized, so that the vehicle and the span meet in one join: matched on the vehicle alone first, an alarm
+-- and every trip of its vehicle made 69 M pairs at 90 days of history (14 GiB).
 vehicle_alarms as materialized (  -- each speeding or fatigue alarm on its resolved vehicle
     select s.alarm_id, s.started_at, s.plate, s.alarm_name, a.vehicle_id
     from {{ ref('stg_transport__alarms') }} as s
@@ -94,8 +96,6 @@ vehicle_alarms as materialized (  -- each speeding or fatigue alarm on its resol
     where s.alarm_category in ('speeding', 'fatigue')
 ),
 
--- Materialized, so that the vehicle and the span meet in one join: matched on the vehicle alone first, an alarm
--- and every trip of its vehicle made 69 M pairs at 90 days of history (14 GiB).
 alarm_on_trip as (
     select
         'alarm_during_active_waybill' as alert_type,
