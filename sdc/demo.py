@@ -82,5 +82,8 @@ def simulated_apis(settings: Settings, world: Path, *, faults: bool = True) -> I
             transport_api_token=server.transport_token,
             credit_api_url=server.base_url,
             credit_api_key=server.credit_api_key,
-            transport_alarms_until=f"{server.now:%Y-%m-%d %H:%M:%S}",  # the simulated days end before today's now
+            # The platform's history: from its first simulated day (not 30 days of empty windows, at ten requests
+            # a second) to its clock (the simulated days end before today's now).
+            transport_alarms_since=settings.transport_alarms_since or f"{server.window_start:%Y-%m-%d %H:%M:%S}",
+            transport_alarms_until=f"{server.now:%Y-%m-%d %H:%M:%S}",
         )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import shutil
 import sys
+import threading
 import uuid
 import warnings
 from dataclasses import dataclass, field
@@ -72,6 +74,9 @@ def run_assets(
     Dagster's and dbt's log go to the run's log file (`outcome.log_file`); `progress` (a terminal) gets step n
     of m and the asset being built."""
     prepare_workspace(settings)
+    # Validation is a run's first use of Great Expectations, seconds to import: import it while the first steps
+    # wait on the landing zone and the department APIs.
+    threading.Thread(target=importlib.import_module, args=("data_contracts.gx_suite",), daemon=True).start()
     import dagster as dg
 
     from pipelines.definitions import build_definitions

@@ -102,6 +102,12 @@ def release(con: duckdb.DuckDBPyConnection, load_id: str, by: str) -> list[dict]
 def end_superseded(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
     """Open holds of loads a corrected delivery of the same file replaced (load_log.superseded_by) end here."""
     ensure_table(con)
+    # An UPDATE is a lake write even when it matches nothing (≈ 0.3 s, for every dataset in every run): most
+    # datasets have no open hold, which a read tells for a sixth of that.
+    if not con.execute(
+        f"SELECT count(*) FROM lake.meta.delivery_holds WHERE dataset = ? AND {OPEN_HOLD}", [dataset]
+    ).fetchone()[0]:
+        return 0
     return con.execute(
         f"""UPDATE lake.meta.delivery_holds h SET released_at = ?, superseded_by = l.superseded_by
             FROM lake.meta.load_log l

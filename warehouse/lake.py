@@ -127,8 +127,10 @@ def sql_literal(value: str | int | bool | None) -> str:
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
-        [LAKE, schema, table],
-    ).fetchone()
-    return bool(row[0])
+    """Whether `lake.<schema>.<table>` exists. A probe of the one name: listing `duckdb_tables()` makes DuckLake
+    describe every table of the lake (0.1–0.4 s, against 10 ms). A catalog error leaves a transaction usable."""
+    try:
+        con.execute(f'SELECT 1 FROM {LAKE}."{schema}"."{table}" LIMIT 0')
+    except duckdb.CatalogException:
+        return False
+    return True

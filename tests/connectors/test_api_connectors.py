@@ -196,6 +196,7 @@ def test_the_demo_pulls_the_simulated_platform_up_to_its_own_clock(settings, lak
     with simulated_apis(settings, world, faults=False) as at, b_client(settings, SimpleNamespace(
             base_url=at.transport_api_url, transport_token=at.transport_api_token)) as api:  # fmt: skip
         assert at.transport_alarms_until == end.strftime("%Y-%m-%d %H:%M:%S")
+        assert at.transport_alarms_since == window(world)[0].strftime("%Y-%m-%d %H:%M:%S")
         since = end + late - dt.timedelta(days=3)  # the simulated two days; windows end at now, as by default
         reports = transport.pull_alarms(lake, api, now=end + late, since=since, windows=twelve_hours)
     assert reports[-1].request.endswith(f"endTime={end + late:%Y-%m-%d %H:%M:%S}")
