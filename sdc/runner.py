@@ -74,9 +74,6 @@ def run_assets(
     Dagster's and dbt's log go to the run's log file (`outcome.log_file`); `progress` (a terminal) gets step n
     of m and the asset being built."""
     prepare_workspace(settings)
-    # Validation is a run's first use of Great Expectations, seconds to import: import it while the first steps
-    # wait on the landing zone and the department APIs.
-    threading.Thread(target=importlib.import_module, args=("data_contracts.gx_suite",), daemon=True).start()
     import dagster as dg
 
     from pipelines.definitions import build_definitions
@@ -108,6 +105,9 @@ def run_assets(
         contextlib.redirect_stdout(log),  # dbt's log, re-emitted by dagster-dbt
         contextlib.redirect_stderr(log),  # Dagster's console logger
     ):
+        # Validation is a run's first use of Great Expectations, seconds to import: import it while the raw
+        # loads wait on the department APIs (not earlier, where it would slow the start, CPU-bound as well).
+        threading.Thread(target=importlib.import_module, args=("data_contracts.gx_suite",), daemon=True).start()
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,
