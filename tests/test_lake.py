@@ -1,7 +1,7 @@
 """warehouse/lake.py on a real DuckLake: the existence probe the writers and readers use."""
 
 from sdc_settings import load_settings
-from warehouse.lake import lake_connection, table_exists
+from warehouse.lake import NOT_INLINED, lake_connection, table_exists
 
 
 def test_table_exists_sees_one_table_and_leaves_the_transaction_usable(tmp_path):
@@ -18,3 +18,32 @@ def test_table_exists_sees_one_table_and_leaves_the_transaction_usable(tmp_path)
     with lake_connection(settings, read_only=True) as con:
         assert table_exists(con, "meta", "created_inside")
         assert con.execute("SELECT x FROM lake.meta.created_inside").fetchone() == (2,)
+
+
+def _inlined_tables(con) -> int:
+    return con.execute("SELECT count(*) FROM __ducklake_metadata_lake.ducklake_inlined_data_tables").fetchone()[0]
+
+
+def test_tables_rebuilt_every_run_add_nothing_to_the_catalog_and_appended_small_rows_stay_inlined(tmp_path):
+    settings = load_settings({"SDC_HOME": str(tmp_path / "ws"), "SDC_ENV": "ci"})
+    with lake_connection(settings) as con:
+        con.execute("CREATE TABLE lake.meta.appended (x INT)")
+        before = _inlined_tables(con)
+        for _ in range(3):  # dbt's table materialization: a new table each run, swapped in
+            con.execute("CREATE TABLE lake.marts.m__dbt_tmp AS SELECT range AS x FROM range(5)")
+            con.execute("DROP TABLE IF EXISTS lake.marts.m")
+            con.execute("ALTER TABLE lake.marts.m__dbt_tmp RENAME TO m")
+        assert _inlined_tables(con) == before
+        con.execute("INSERT INTO lake.meta.appended VALUES (1)")
+        files = "SELECT count(*) FROM ducklake_list_files('lake', 'appended', schema => 'meta')"
+        assert con.execute(files).fetchone()[0] == 0  # one small insert: kept in the catalog, no Parquet file
+
+
+def test_a_lake_made_before_gets_the_option_at_its_next_writer(tmp_path):
+    settings = load_settings({"SDC_HOME": str(tmp_path / "ws"), "SDC_ENV": "ci"})
+    with lake_connection(settings) as con:
+        for schema in NOT_INLINED:
+            con.execute(f"CALL lake.set_option('data_inlining_row_limit', 10, schema => '{schema}')")
+    with lake_connection(settings) as con:
+        options = con.execute("SELECT scope_entry, value FROM lake.options() WHERE scope = 'SCHEMA'").fetchall()
+    assert sorted(options) == sorted((schema, "0") for schema in NOT_INLINED)

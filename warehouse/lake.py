@@ -19,6 +19,11 @@ from warehouse.extensions import connection_config, ensure_extensions, mark_veri
 LAKE = "lake"
 # Layers of the warehouse, one schema each.
 SCHEMAS = ("raw", "validated", "quarantine", "staging", "intermediate", "marts", "meta")
+# The layers dbt rebuilds whole every run. DuckLake creates a catalog table for each new table's inlined rows, so
+# a SQLite catalog gained ~50 tables a run, and every DDL after that re-read a schema that kept growing: 32 model
+# rebuilds cost 78 ms each on a fresh lake and 300-380 ms after 20 runs (3.5 ms flat without inlining). Inlining
+# stays for the appended layers, where it spares a Parquet file per small insert.
+NOT_INLINED = ("staging", "intermediate", "marts")
 
 
 def attach_sql(settings: Settings, *, read_only: bool = False, snapshot: int | None = None) -> str:
@@ -93,11 +98,17 @@ def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | No
     if not read_only:
         mark_verified(settings.extension_dir)
         # one catalog read instead of a catalog write per layer (every step of every run opens the lake)
-        listed = con.execute(f"SELECT schema_name FROM duckdb_schemas() WHERE database_name = '{LAKE}'").fetchall()
-        present = {name for (name,) in listed}
+        listed = con.execute(
+            f"SELECT 'schema', schema_name FROM duckdb_schemas() WHERE database_name = '{LAKE}' UNION ALL "
+            f"SELECT 'not inlined', scope_entry FROM {LAKE}.options() WHERE option_name = 'data_inlining_row_limit' "
+            "AND scope = 'SCHEMA' AND value = '0'"
+        ).fetchall()
         for schema in SCHEMAS:
-            if schema not in present:
+            if ("schema", schema) not in listed:
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {LAKE}.{schema}")
+        for schema in NOT_INLINED:  # a lake made before NOT_INLINED gets the option here
+            if ("not inlined", schema) not in listed:
+                con.execute(f"CALL {LAKE}.set_option('data_inlining_row_limit', 0, schema => '{schema}')")
     return con
 
 
