@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import shutil
 import sys
-import threading
 import uuid
 import warnings
 from dataclasses import dataclass, field
@@ -105,9 +103,6 @@ def run_assets(
         contextlib.redirect_stdout(log),  # dbt's log, re-emitted by dagster-dbt
         contextlib.redirect_stderr(log),  # Dagster's console logger
     ):
-        # Validation is a run's first use of Great Expectations, seconds to import: import it while the raw
-        # loads wait on the department APIs (not earlier, where it would slow the start, CPU-bound as well).
-        threading.Thread(target=importlib.import_module, args=("data_contracts.gx_suite",), daemon=True).start()
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,
