@@ -19,7 +19,7 @@ from typing import Any
 
 from data_contracts.contract import Contract, all_contracts
 from warehouse.freshness import validated_table
-from warehouse.lake import LAKE, sql_literal
+from warehouse.lake import sql_literal, table_exists
 from warehouse.masking import mask_expression
 from warehouse.reader import PublishedSession
 from warehouse.validated import OPEN
@@ -67,21 +67,6 @@ def _masked_validated(contract: Contract) -> str:
     ) + "}"  # fmt: skip
 
 
-_TABLES: dict[tuple[int, int], set[tuple[str, str]]] = {}
-
-
-def _has(session: PublishedSession, schema: str, table: str) -> bool:
-    """Whether the lake has the table at the session's publish (listed once per session: each look-up is slow)."""
-    key = (id(session), session.entry.publish_id)
-    if key not in _TABLES:
-        listed = session.connection.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ?", [LAKE]
-        ).fetchall()
-        _TABLES.clear()  # one session at a time is current
-        _TABLES[key] = set(listed)
-    return (schema, table) in _TABLES[key]
-
-
 def _rows(session: PublishedSession, sql: str, params: list | None = None) -> list[dict[str, Any]]:
     # trusted code on the pinned session's connection: these tables are not among its views
     cursor = session.connection.execute(sql, params or [])
@@ -91,7 +76,7 @@ def _rows(session: PublishedSession, sql: str, params: list | None = None) -> li
 
 def summary(session: PublishedSession) -> list[dict[str, Any]]:
     """Per department: rows in, accepted, flagged, quarantined over every validated load."""
-    if not _has(session, "meta", "validation_log"):
+    if not table_exists(session.connection, "meta", "validation_log"):
         return []
     totals = {r["dataset"]: r for r in _rows(session, """
         SELECT dataset, sum(rows_in) AS rows_in, sum(rows_accepted) AS accepted, sum(rows_warned) AS flagged,
@@ -114,10 +99,10 @@ def arrivals(session: PublishedSession, dept: Department) -> list[dict[str, Any]
     load, with what validation made of its rows."""
     datasets = [c.dataset for c in dept.contracts]
     parts = []
-    if _has(session, "meta", "load_log"):
+    if table_exists(session.connection, "meta", "load_log"):
         validated = (
             "LEFT JOIN lake.meta.validation_log AS v USING (dataset, load_id)"
-            if _has(session, "meta", "validation_log")
+            if table_exists(session.connection, "meta", "validation_log")
             else "LEFT JOIN (SELECT NULL AS dataset, NULL AS load_id, NULL::BIGINT AS rows_accepted, "
             "NULL::BIGINT AS rows_warned, NULL::BIGINT AS rows_quarantined) AS v USING (dataset, load_id)"
         )
@@ -125,7 +110,7 @@ def arrivals(session: PublishedSession, dept: Department) -> list[dict[str, Any]
                 NULL AS reason, l.rows_read, l.rows_rejected AS rows_unreadable, v.rows_accepted, v.rows_warned AS
                 rows_flagged, v.rows_quarantined, l.superseded_by IS NOT NULL AS superseded
             FROM lake.meta.load_log AS l {validated} WHERE list_contains(?, l.dataset)""")
-    if _has(session, "meta", "file_ledger"):
+    if table_exists(session.connection, "meta", "file_ledger"):
         parts.append("""SELECT dataset, source_file, received_at, status, reason, rows_read, rows_rejected,
                 NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, superseded_by IS NOT NULL
             FROM lake.meta.file_ledger WHERE status = 'rejected' AND list_contains(?, dataset)""")
@@ -145,7 +130,7 @@ def by_rule(session: PublishedSession, dept: Department) -> list[dict[str, Any]]
 
 
 def _quarantined(session: PublishedSession, contract: Contract, examples: int | None) -> list[dict[str, Any]]:
-    if not _has(session, "quarantine", "rows"):
+    if not table_exists(session.connection, "quarantine", "rows"):
         return []
     where = f"dataset = {sql_literal(contract.dataset)} AND {OPEN}"
     return _rows(session, _by_rule("quarantined", contract, "lake.quarantine.rows", "reasons", where,
@@ -153,7 +138,7 @@ def _quarantined(session: PublishedSession, contract: Contract, examples: int | 
 
 
 def _flagged(session: PublishedSession, contract: Contract, examples: int | None) -> list[dict[str, Any]]:
-    if not _has(session, "validated", contract.dataset.replace(".", "__")):
+    if not table_exists(session.connection, "validated", contract.dataset.replace(".", "__")):
         return []
     return _rows(session, _by_rule("flagged", contract, validated_table(contract.dataset), "_warnings",
                                    "len(_warnings) > 0", _masked_validated(contract), examples))  # fmt: skip
