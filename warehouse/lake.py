@@ -6,6 +6,7 @@ never share a DuckDB file, so a running load cannot lock a reader out.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,13 +18,14 @@ from sdc_settings import NoWorkspace, Settings
 from warehouse.extensions import connection_config, ensure_extensions, mark_verified
 
 LAKE = "lake"
-# Layers of the warehouse, one schema each.
-SCHEMAS = ("raw", "validated", "quarantine", "staging", "intermediate", "marts", "meta")
+# Layers of the warehouse, one schema each (dbt's `history` and its seed's `reference` too: they must exist for
+# their inlining option below).
+SCHEMAS = ("raw", "validated", "quarantine", "staging", "intermediate", "history", "reference", "marts", "meta")
 # The layers dbt rebuilds whole every run. DuckLake creates a catalog table for each new table's inlined rows, so
 # a SQLite catalog gained ~50 tables a run, and every DDL after that re-read a schema that kept growing: a model's
 # rebuild cost 78 ms on a fresh lake and 300-380 ms after 20 runs (65-110 ms without inlining). Inlining stays
 # for the appended layers, where it spares a Parquet file per small insert.
-NOT_INLINED = ("staging", "intermediate", "marts")
+NOT_INLINED = ("staging", "intermediate", "history", "reference", "marts")
 
 
 def attach_sql(settings: Settings, *, read_only: bool = False, snapshot: int | None = None) -> str:
@@ -109,7 +111,44 @@ def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | No
         for schema in NOT_INLINED:  # a lake made before NOT_INLINED gets the option here
             if ("not inlined", schema) not in listed:
                 con.execute(f"CALL {LAKE}.set_option('data_inlining_row_limit', 0, schema => '{schema}')")
+        give_stats_to_unwritten_tables(con)
     return con
+
+
+# DuckLake's catalog schema, attached beside the lake by the extension (whatever the catalog's database).
+METADATA = f"__ducklake_metadata_{LAKE}"
+
+
+def give_stats_to_unwritten_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Give each appended-layer table that was never written its statistics row, and return the tables given one.
+
+    DuckLake (the extension for DuckDB 1.5.5) plans a query on a table without statistics with one catalog query
+    per column it reads, on every query, never cached (fixed upstream in duckdb/ducklake#1313, in no release for
+    this DuckDB yet); a table gets statistics with its first insert. So a table nothing was ever written to cost
+    every query on it 20-170 ms against 5-15 ms: `meta.delivery_holds`, queried three times by every validation
+    step and empty unless a delivery is held, took a third of the step. One row inserted and deleted in one
+    transaction writes the statistics (0 rows) and is visible at no snapshot. The layers dbt rebuilds are left
+    alone: each rebuild makes new tables, an empty one would be written to every run."""
+    rebuilt = ", ".join(sql_literal(s) for s in NOT_INLINED)
+    unwritten = con.execute(
+        f"SELECT s.schema_name, t.table_name FROM {METADATA}.ducklake_table t "
+        f"JOIN {METADATA}.ducklake_schema s ON s.schema_id = t.schema_id AND s.end_snapshot IS NULL "
+        f"WHERE t.end_snapshot IS NULL AND s.schema_name NOT IN ({rebuilt}) "
+        f"AND t.table_id NOT IN (SELECT table_id FROM {METADATA}.ducklake_table_stats)"
+    ).fetchall()
+    given = []
+    for schema, table in unwritten:
+        relation = f'{LAKE}."{schema}"."{table}"'
+        try:
+            con.execute("BEGIN")
+            con.execute(f"INSERT INTO {relation} DEFAULT VALUES")
+            con.execute(f"DELETE FROM {relation}")
+            con.execute("COMMIT")
+            given.append(f"{schema}.{table}")
+        except duckdb.Error:  # another writer wrote to it (or gave it statistics) first: nothing left to do
+            with contextlib.suppress(duckdb.Error):  # (a failed COMMIT has already rolled back)
+                con.execute("ROLLBACK")
+    return given
 
 
 @contextmanager
@@ -121,6 +160,20 @@ def lake_connection(
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One lake snapshot: what is written inside commits together or not at all, and what is read inside is read
+    at one snapshot, with the catalog read once for all the statements (outside a transaction DuckLake reads it
+    again for each)."""
+    con.execute("BEGIN")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def current_snapshot(con: duckdb.DuckDBPyConnection) -> int:

@@ -31,7 +31,7 @@ from data_contracts.tolerance import reject_ratio_trips
 from data_contracts.typed_schema import typed_columns, typed_table_ddl
 from warehouse import holds as delivery_holds
 from warehouse.holds import Hold
-from warehouse.lake import table_exists
+from warehouse.lake import table_exists, transaction
 
 VALIDATION_LOG_DDL = """
 CREATE TABLE IF NOT EXISTS lake.meta.validation_log (
@@ -168,8 +168,7 @@ def write_outcome(
     warned = int(sum(1 for w in result.accepted["_warnings"] if len(w))) if len(result.accepted) else 0
     missing = sorted({c for d in result.schema_drift.values() for c in d["missing"]})
     unknown = sorted({c for d in result.schema_drift.values() for c in d["unknown"]})
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         if len(result.accepted):
             con.execute(f'INSERT INTO lake.validated."{contract.table}" BY NAME SELECT * FROM accepted')
         if len(result.quarantined):
@@ -185,10 +184,6 @@ def write_outcome(
                  drift["missing"], drift["unknown"], now],
             )  # fmt: skip
         delivery_holds.record(con, list(holds), now)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return BatchOutcome(
         load_ids, result.rows_in, len(result.accepted), len(result.quarantined), warned, missing, unknown
     )
@@ -208,8 +203,7 @@ def replay(con: duckdb.DuckDBPyConnection, contract: Contract, validate) -> Repl
     """
     ensure_tables(con, contract)
     now = datetime.now(UTC)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         superseded = con.execute(
             f"""
             UPDATE lake.quarantine.rows q SET superseded_by_load = newer.load_id
@@ -248,10 +242,6 @@ def replay(con: duckdb.DuckDBPyConnection, contract: Contract, validate) -> Repl
             "INSERT INTO lake.meta.replay_log VALUES (?, ?, ?, ?, ?, ?, ?)",
             [contract.dataset, now, contract.version, len(open_rows), released, superseded, still],
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return ReplayOutcome(contract.dataset, len(open_rows), released, int(superseded), still)
 
 

@@ -25,6 +25,7 @@ from pipelines.failures import failure_policy
 from pipelines.resources import LakeResource
 from warehouse import holds as delivery_holds
 from warehouse import validated as validated_layer
+from warehouse.lake import transaction
 
 CHECKS = {
     "reconciliation": "Rows received = accepted + quarantined + rejected by the reader + not yet validated + held.",
@@ -70,13 +71,16 @@ def validated_assets(
         from data_contracts.validation import validate_batch  # pulls in Great Expectations: run time only
 
         with failure_policy(context, lake.retry_delay_seconds), lake.connect() as con:
-            validated_layer.ensure_tables(con, contract)
-            delivery_holds.end_superseded(con, dataset)
-            load_ids = validated_layer.pending_load_ids(con, contract)
+            with transaction(con):  # the reads before validation at one snapshot, the catalog read once
+                validated_layer.ensure_tables(con, contract)
+                delivery_holds.end_superseded(con, dataset)
+                load_ids = validated_layer.pending_load_ids(con, contract)
+                raw = validated_layer.raw_rows(con, contract, load_ids) if load_ids else None
             metadata: dict = {"loads_validated": 0, "loads_held": 0, "rows_in": 0, "contract_version": contract.version}
             if load_ids:
-                result = validate_batch(validated_layer.raw_rows(con, contract, load_ids), contract)
-                holds = validated_layer.judge_loads(con, contract, load_ids, result)
+                result = validate_batch(raw, contract)
+                with transaction(con):
+                    holds = validated_layer.judge_loads(con, contract, load_ids, result)
                 held = {h.load_id for h in holds}
                 for h in holds:
                     context.log.warning(f"{h.source} (load {h.load_id}) held back by {h.check_name}: {h.reason}")
@@ -91,8 +95,9 @@ def validated_assets(
                     rows_warned=outcome.rows_warned,
                     **rejects_metadata(con, contract, kept.quarantined),
                 )
-            metadata.update(row_count(con, validated_table_name(contract)))
-            checks = _check_results(con, contract, key)
+            with transaction(con):  # the checks' reads, likewise
+                metadata.update(row_count(con, validated_table_name(contract)))
+                checks = _check_results(con, contract, key)
         return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
     return [validated_asset], []
