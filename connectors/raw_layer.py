@@ -103,12 +103,12 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def raw_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str] | None:
-    rows = con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = 'lake' AND schema_name = 'raw' "
-        "AND table_name = ? ORDER BY column_index",
-        [table],
-    ).fetchall()
-    return [r[0] for r in rows] or None
+    """The raw table's columns in order, None before its first load. A probe of the one table: the first
+    `duckdb_columns()` of a process costs ≈ 0.2 s on a lake (DuckLake describes every table for it)."""
+    try:
+        return [d[0] for d in con.execute(f"SELECT * FROM lake.raw.{quote(table)} LIMIT 0").description]
+    except duckdb.CatalogException:
+        return None
 
 
 def ensure_raw_table(

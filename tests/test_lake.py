@@ -8,6 +8,7 @@ from warehouse.lake import (
     give_stats_to_unwritten_tables,
     lake_connection,
     table_exists,
+    tables_at,
 )
 
 
@@ -84,3 +85,18 @@ def test_a_table_never_written_gets_statistics_at_the_next_writer_and_no_row_at_
         for snapshot in range(before, after + 1):
             rows = f"SELECT count(*) FROM lake.meta.unwritten AT (VERSION => {snapshot})"
             assert con.execute(rows).fetchone() == (0,)
+
+
+def test_tables_at_lists_a_schema_as_it_was_at_each_snapshot(tmp_path):
+    settings = load_settings({"SDC_HOME": str(tmp_path / "ws"), "SDC_ENV": "ci"})
+    with lake_connection(settings) as con:
+        con.execute("CREATE TABLE lake.marts.a AS SELECT 1 AS x")
+        con.execute("CREATE TABLE lake.staging.elsewhere AS SELECT 1 AS x")
+        first = current_snapshot(con)
+        con.execute("CREATE TABLE lake.marts.b AS SELECT 1 AS x")
+        con.execute("DROP TABLE lake.marts.a")
+        last = current_snapshot(con)
+        assert tables_at(con, "marts", first) == ["a"]
+        assert tables_at(con, "marts", last) == ["b"]
+        listed = "SELECT table_name FROM duckdb_tables() WHERE database_name = 'lake' AND schema_name = 'marts'"
+        assert tables_at(con, "marts", last) == [r[0] for r in con.execute(listed).fetchall()]

@@ -180,6 +180,18 @@ def current_snapshot(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0])
 
 
+def tables_at(con: duckdb.DuckDBPyConnection, schema: str, snapshot: int) -> list[str]:
+    """The tables of `lake.<schema>` at `snapshot`, from DuckLake's catalog tables: listing `duckdb_tables()` makes
+    DuckLake describe every table of the lake (≈ 0.3 s in a fresh connection, against ≈ 5 ms)."""
+    live = "begin_snapshot <= $snapshot AND (end_snapshot IS NULL OR end_snapshot > $snapshot)"
+    rows = con.execute(
+        f"SELECT table_name FROM {METADATA}.ducklake_table WHERE {live} AND schema_id IN "
+        f"(SELECT schema_id FROM {METADATA}.ducklake_schema WHERE schema_name = $schema AND {live}) ORDER BY 1",
+        {"schema": schema, "snapshot": snapshot},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def sql_literal(value: str | int | bool | None) -> str:
     """A value as SQL text. Reader sessions bind no parameters: DuckDB's first parameterised `execute` of a
     process imports pandas (0.3 s of a one-line `sdc sql`)."""

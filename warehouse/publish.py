@@ -23,7 +23,7 @@ import duckdb
 from sdc_settings import Settings
 from warehouse import failpoints, holds
 from warehouse.freshness import freshness_rows
-from warehouse.lake import LAKE, current_snapshot, open_lake
+from warehouse.lake import LAKE, current_snapshot, open_lake, tables_at, transaction
 from warehouse.masking import Leak, find_leaks, masked_select
 
 PUBLISHED_SCHEMA = "marts"
@@ -83,14 +83,6 @@ class PublishEntry:
 
     def snapshot_of(self, mart: str) -> int:
         return self.mart_snapshots.get(mart, self.snapshot_id)
-
-
-def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? ORDER BY 1",
-        [LAKE, PUBLISHED_SCHEMA],
-    ).fetchall()
-    return [r[0] for r in rows]
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str, snapshot: int | None = None) -> dict[str, str]:
@@ -165,28 +157,29 @@ def publish(
         con.execute(f"ALTER TABLE lake.meta.publish_log ADD COLUMN IF NOT EXISTS {column} VARCHAR")
     holds.ensure_table(con)
     held_back = dict(held_back or {})
-    snapshot = current_snapshot(con)  # the state holding the marts dbt just built and tested
-    fresh = [m for m in mart_tables(con) if m not in held_back]
-    columns = {m: table_columns(con, m) for m in fresh}
-    plan = classifier({m: list(cols) for m, cols in columns.items()})
-    leaks = []
-    for mart, cols in columns.items():
-        masked = masked_select(mart_sql(mart, snapshot), {c: plan[mart][c] for c in cols})
-        leaks += find_leaks(con, mart, masked, plan[mart])
-    if leaks:
-        raise MaskingLeak(leaks)
-    counts = {m: int(con.execute(f"SELECT count(*) FROM {mart_sql(m, snapshot)}").fetchone()[0]) for m in columns}
-    mart_snapshots = dict.fromkeys(fresh, snapshot)
-    docs = {m: d for m, d in (descriptions or {}).items() if m in fresh}
-    previous = read_log(con, newest_live_only=True)
-    if previous:  # held-back marts as their last good publish had them (audited then)
-        kept = [m for m in held_back if m in previous[0].marts]
-        mart_snapshots |= {m: previous[0].snapshot_of(m) for m in kept}
-        counts |= {m: previous[0].row_counts[m] for m in kept}
-        plan |= {m: previous[0].classifications[m] for m in kept}
-        docs |= {m: previous[0].descriptions[m] for m in kept if m in previous[0].descriptions}
-    marts = sorted(mart_snapshots)
-    freshness = freshness_rows(con, {m: mart_snapshots[m] for m in marts}, sources or {}, held_back, snapshot)
+    with transaction(con):  # the audit's reads at one snapshot, the lake's catalog read once
+        snapshot = current_snapshot(con)  # the state holding the marts dbt just built and tested
+        fresh = [m for m in tables_at(con, PUBLISHED_SCHEMA, snapshot) if m not in held_back]
+        columns = {m: table_columns(con, m) for m in fresh}
+        plan = classifier({m: list(cols) for m, cols in columns.items()})
+        leaks = []
+        for mart, cols in columns.items():
+            masked = masked_select(mart_sql(mart, snapshot), {c: plan[mart][c] for c in cols})
+            leaks += find_leaks(con, mart, masked, plan[mart])
+        if leaks:
+            raise MaskingLeak(leaks)
+        counts = {m: int(con.execute(f"SELECT count(*) FROM {mart_sql(m, snapshot)}").fetchone()[0]) for m in columns}
+        mart_snapshots = dict.fromkeys(fresh, snapshot)
+        docs = {m: d for m, d in (descriptions or {}).items() if m in fresh}
+        previous = read_log(con, newest_live_only=True)
+        if previous:  # held-back marts as their last good publish had them (audited then)
+            kept = [m for m in held_back if m in previous[0].marts]
+            mart_snapshots |= {m: previous[0].snapshot_of(m) for m in kept}
+            counts |= {m: previous[0].row_counts[m] for m in kept}
+            plan |= {m: previous[0].classifications[m] for m in kept}
+            docs |= {m: previous[0].descriptions[m] for m in kept if m in previous[0].descriptions}
+        marts = sorted(mart_snapshots)
+        freshness = freshness_rows(con, {m: mart_snapshots[m] for m in marts}, sources or {}, held_back, snapshot)
     publish_id = int(con.execute("SELECT coalesce(max(publish_id), 0) + 1 FROM lake.meta.publish_log").fetchone()[0])
     entry = PublishEntry(
         publish_id, snapshot, datetime.now(UTC), marts, {m: counts[m] for m in marts}, {m: plan[m] for m in marts},

@@ -58,8 +58,13 @@ def unit_results(empty_project) -> dict[str, dict]:
 def test_models_are_rebuilt_over_their_previous_tables(empty_project):
     """The second build of a model replaces a table in the lake (a DuckLake: dbt must know it, see dbt_plugin)."""
     settings, target = empty_project
+    log = target / "dbt.log"
+    log.unlink(missing_ok=True)
     again = dbt(settings, target, "run", "--empty", "--select", "stg_hazchem__enterprises dishonest_entry_history")
     assert again.returncode == 0, again.stdout[-4000:]
+    # dbt knew the tables from DuckLake's catalog (macros/ducklake_catalog.sql), not from `information_schema`
+    assert "__ducklake_metadata_lake" in log.read_text("utf-8")
+    assert "information_schema" not in log.read_text("utf-8")
 
 
 def test_the_alert_rules_and_survivorship_have_unit_tests():
