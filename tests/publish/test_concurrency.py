@@ -28,9 +28,10 @@ pytestmark = pytest.mark.integration  # runs the pipeline (tests/conftest.py: th
 
 READER = str(Path(__file__).with_name("reader_loop.py"))
 READERS = 2
-# Between reads, as a polling dashboard: the readers read most of the time (a read takes longer) and still leave the
-# load, which shares the two cores with them and another test, room to finish.
-PAUSE_SECONDS = "0.2"
+# Between reads, as a polling dashboard. A read of every mart takes 1.0-1.4 s beside a load and another test on two
+# cores: with 0.2 s the two readers were busy 85-89 % of the time and took most of a core from the load and the
+# other CI worker. A second still gives each reader dozens of reads over the load, the kill and the publish after.
+PAUSE_SECONDS = "1.0"
 
 
 def records(path: Path) -> list[dict]:
