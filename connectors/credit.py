@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import duckdb
 
-from connectors import api_loads, raw_layer
+from connectors import api_loads
 from connectors.api_client import ApiClient, ApiError, Endpoint, Envelope, Retrying
 from connectors.api_loads import PullReport
+from warehouse.lake import transaction
 
 SOURCE_SYSTEM = "credit"
 SYSTEM = "credit API (system E, 信用太仓 严重失信主体名单)"
@@ -56,7 +57,7 @@ def pull_snapshot(con: duckdb.DuckDBPyConnection, api: ApiClient) -> PullReport:
             f"{SYSTEM}: incomplete snapshot ({len(pull.records)} records, {len(entries)} distinct entries, "
             f"totalCount {pull.total}); nothing recorded"
         )
-    with raw_layer.transaction(con):
+    with transaction(con):
         fresh, already = api_loads.new_records(con, DISHONEST, pull)
         report = api_loads.write_pull(con, DISHONEST, pull, fresh, already, request=f"GET {DISHONEST.path}")
     return report

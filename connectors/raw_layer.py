@@ -6,8 +6,7 @@ and ledger/cursor entries commit together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -190,15 +189,3 @@ def write_load(
          counts.rows_rejected, load.loaded_at, load.source_system],
     )  # fmt: skip
     return counts
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One lake snapshot: everything inside commits together, or is rolled back (an error, or a kill)."""
-    con.execute("BEGIN")
-    try:
-        yield con
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")

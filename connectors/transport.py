@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from connectors import api_loads, raw_layer
+from connectors import api_loads
 from connectors.api_client import ApiClient, Endpoint, Envelope, Retrying
 from connectors.api_loads import PullReport
+from warehouse.lake import transaction
 
 SOURCE_SYSTEM = "transport"
 SYSTEM = "transport API (system B, 两客一危动态监管平台)"
@@ -91,7 +92,7 @@ def pull_vehicles(
     newest = max((t for t in stamps if t <= now.strftime(TS)), default=None)
     cursor_after = max(filter(None, [cursor, newest]), default=None)
     request = f"GET {VEHICLES.path}" + (f"?updatedSince={since}" if since else "")
-    with raw_layer.transaction(con):
+    with transaction(con):
         fresh, already = api_loads.new_records(con, VEHICLES, pull)
         return api_loads.write_pull(
             con, VEHICLES, pull, fresh, already, request=request, cursor_before=cursor, cursor_after=cursor_after
@@ -128,7 +129,7 @@ def pull_alarms(
         pull = api.pull(ALARMS, params)
         request = f"GET {ALARMS.path}?startTime={params['startTime']}&endTime={params['endTime']}"
         after = max(filter(None, [before, params["endTime"]]))
-        with raw_layer.transaction(con):
+        with transaction(con):
             fresh, already = api_loads.new_records(con, ALARMS, pull)
             reports.append(
                 api_loads.write_pull(

@@ -164,9 +164,9 @@ def lake_connection(
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One lake snapshot: what is written inside commits together or not at all, and what is read inside is read
-    at one snapshot, with the catalog read once for all the statements (outside a transaction DuckLake reads it
-    again for each)."""
+    """One lake snapshot: what is written inside commits together or is rolled back (an error, or a kill), and what
+    is read inside is read at one snapshot, the catalog read once for all the statements (outside a transaction
+    DuckLake reads it again for each)."""
     con.execute("BEGIN")
     try:
         yield con

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from connectors import api_loads, credit, raw_layer, transport
+from connectors import api_loads, credit, transport
 from connectors.api_client import ApiError, ApiUnavailable, Retrying
+from warehouse.lake import transaction
 
 TOKEN = "tok-9f8e7d6c5b4a-never-logged"
 API_KEY = "key-1a2b3c4d-never-logged"
@@ -273,7 +274,7 @@ def test_fuzz_api_bodies_end_in_a_pull_or_an_api_error(settings, lake, server, b
     try:
         with b_client(settings, server, max_attempts=1) as api:
             result = api.pull(transport.VEHICLES, {})
-            with raw_layer.transaction(lake):
+            with transaction(lake):
                 fresh, already = api_loads.new_records(lake, transport.VEHICLES, result)
                 report = api_loads.write_pull(lake, transport.VEHICLES, result, fresh, already, request=REQUEST)
     except ApiError as exc:
