@@ -6,10 +6,9 @@ never share a DuckDB file, so a running load cannot lock a reader out.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -146,7 +145,7 @@ def give_stats_to_unwritten_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
             con.execute("COMMIT")
             given.append(f"{schema}.{table}")
         except duckdb.Error:  # another writer wrote to it (or gave it statistics) first: nothing left to do
-            with contextlib.suppress(duckdb.Error):  # (a failed COMMIT has already rolled back)
+            with suppress(duckdb.Error):  # (a failed COMMIT has already rolled back)
                 con.execute("ROLLBACK")
     return given
 

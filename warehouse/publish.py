@@ -185,8 +185,7 @@ def publish(
         publish_id, snapshot, datetime.now(UTC), marts, {m: counts[m] for m in marts}, {m: plan[m] for m in marts},
         run_id, None, {m: mart_snapshots[m] for m in marts}, held_back, freshness, docs,
     )  # fmt: skip
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         con.execute(
             f"INSERT INTO lake.meta.publish_log ({LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
             [entry.publish_id, entry.snapshot_id, entry.published_at, entry.marts, json.dumps(entry.row_counts),
@@ -196,10 +195,6 @@ def publish(
         )  # fmt: skip
         con.execute(f"CALL {LAKE}.set_commit_message('sdc', ?)", [f"publish {publish_id} of snapshot {snapshot}"])
         failpoints.reach("publish.before_commit")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return entry
 
 
