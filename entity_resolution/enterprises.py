@@ -12,7 +12,7 @@ Ladder (domain_dictionary §8.1, stack_notes "Entity resolution"):
    USCCs, a branch with a non-branch, or a pair a reviewer marked as different. A profile without
    an identifier whose strong edges point at two such incompatible entities is ambiguous: it is
    not merged and goes to the review queue.
-5. Ids are stable (`ids.assign_ids`): previous run's ids carry over.
+5. Ids are stable (`ids.assign_claimed_ids`): previous run's ids carry over.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pandas as pd
 
 from entity_resolution import matching
 from entity_resolution.clustering import ConstrainedClusters
-from entity_resolution.ids import assign_ids
+from entity_resolution.ids import assign_claimed_ids
 
 MERGE_THRESHOLD = 0.8
 REVIEW_THRESHOLD = 0.3
@@ -42,16 +42,20 @@ class EnterpriseResolution:
     stats: dict
 
 
-def _text(value) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+def _texts(values: pd.Series) -> pd.Series:
+    """Each value as text, a missing one as ""."""
+    values = values.astype(object)
+    return values.where(values.notna(), "").astype(str)
 
 
 def build_profiles(mentions: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """Distinct (name_key, identifier, town) tuples and each mention's profile id."""
     frame = mentions.copy()
-    frame["uscc_body"] = frame["identifier"].map(lambda v: v[:17] if isinstance(v, str) and len(v) == 18 else None)
-    key = frame["name_key"].map(_text) + "\x1f" + frame["identifier"].map(_text) + "\x1f" + frame["town"].map(_text)
-    frame["profile_id"] = key.map(lambda k: hashlib.sha1(k.encode("utf-8")).hexdigest()[:16])
+    identifier = frame["identifier"].astype(object)
+    frame["uscc_body"] = identifier.where(identifier.str.len() == 18).str[:17]
+    # vectorised, and one hash per distinct key: waybills repeat their parties, so mentions outnumber profiles 15 to 1
+    key = _texts(frame["name_key"]) + "\x1f" + _texts(identifier) + "\x1f" + _texts(frame["town"])
+    frame["profile_id"] = key.map({k: hashlib.sha1(k.encode("utf-8")).hexdigest()[:16] for k in key.unique()})
     agg = frame.groupby("profile_id", sort=True).agg(
         name_key=("name_key", "first"),
         name_core=("name_core", "first"),
@@ -202,18 +206,22 @@ def resolve(
     profiles["cluster"] = profiles["profile_id"].map(labels)
     mention_frame = pd.DataFrame({"mention_id": profile_of.index, "profile_id": profile_of.to_numpy()})
     mention_frame["cluster"] = mention_frame["profile_id"].map(labels)
-    members = mention_frame.groupby("cluster")["mention_id"].apply(list).to_dict()
+    # each cluster's claims to last run's ids, counted by pandas: after months of waybills mentions outnumber
+    # entities 75 to 1
+    smallest_member = mention_frame.groupby("cluster")["mention_id"].min()
     anchors = {}
     for cluster, group in profiles.groupby("cluster"):
         usccs = sorted(set(group["uscc"].dropna()))
-        anchors[cluster] = usccs[0] if len(usccs) == 1 else min(members[cluster])
-    previous = {}
+        anchors[cluster] = usccs[0] if len(usccs) == 1 else smallest_member[cluster]
+    claims = []
     if previous_ids is not None and len(previous_ids):
-        previous = dict(zip(previous_ids["mention_id"], previous_ids["enterprise_id"], strict=True))
-    ids = assign_ids(members, anchors, previous, ID_PREFIX)
+        carried = mention_frame.merge(previous_ids[["mention_id", "enterprise_id"]], on="mention_id")
+        claims = list(carried.groupby(["cluster", "enterprise_id"]).size().items())
+        claims = [(cluster, old_id, int(n)) for (cluster, old_id), n in claims]
+    ids = assign_claimed_ids(anchors, anchors, claims, ID_PREFIX)
     mention_frame["enterprise_id"] = mention_frame["cluster"].map(ids)
-    mention_frame["match_rule"] = mention_frame["profile_id"].map(lambda p: rule_of.get(p, "anchor"))
-    mention_frame["match_probability"] = mention_frame["profile_id"].map(lambda p: probability_of.get(p, 1.0))
+    mention_frame["match_rule"] = mention_frame["profile_id"].map(rule_of).fillna("anchor")
+    mention_frame["match_probability"] = mention_frame["profile_id"].map(probability_of).fillna(1.0).astype(float)
 
     first_mention = dict(zip(profiles["profile_id"], profiles["first_mention"], strict=True))
     queue = pd.DataFrame(review, columns=["profile_l", "profile_r", "match_probability", "reason"])

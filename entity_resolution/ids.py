@@ -9,8 +9,8 @@ over per mention: enterprises, vehicles and equipment alike keep last run's ment
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
-from collections.abc import Hashable, Mapping
+from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping
 from typing import NamedTuple
 
 # Hex digits written as letters (0-9 -> G-R): an id never holds a digit run that a leak scanner could take
@@ -22,26 +22,22 @@ def mint(prefix: str, anchor: str) -> str:
     return f"{prefix}{hashlib.sha1(anchor.encode('utf-8')).hexdigest()[:12].upper().translate(_LETTERS)}"
 
 
-def assign_ids(
-    clusters: Mapping[Hashable, list[str]],
+def assign_claimed_ids(
+    labels: Iterable[Hashable],
     anchors: Mapping[Hashable, str],
-    previous: Mapping[str, str],
+    claims: Iterable[tuple[Hashable, str, int]],
     prefix: str,
 ) -> dict[Hashable, str]:
-    """clusters: label -> member keys; anchors: label -> anchor text; previous: member key -> last run's id."""
-    claims = []
-    for label, members in clusters.items():
-        counts = Counter(previous[m] for m in members if m in previous)
-        for old_id, n in counts.items():
-            claims.append((-n, old_id, str(label), label))
+    """label -> id, from claims (label, last run's id, how many of the label's members carried it): the
+    biggest claimant takes an id, a label without one gets an id minted from its anchor."""
     result: dict[Hashable, str] = {}
     taken: set[str] = set()
-    for _, old_id, _, label in sorted(claims):
+    for _, old_id, _, label in sorted((-n, old_id, str(label), label) for label, old_id, n in claims):
         if label in result or old_id in taken:
             continue
         result[label] = old_id
         taken.add(old_id)
-    for label in sorted((lbl for lbl in clusters if lbl not in result), key=lambda lbl: anchors[lbl]):
+    for label in sorted((lbl for lbl in labels if lbl not in result), key=lambda lbl: anchors[lbl]):
         new_id = mint(prefix, anchors[label])
         n = 1
         while new_id in taken:
@@ -55,12 +51,17 @@ def assign_ids(
 def carry_over(keys: Mapping[str, str], previous: Mapping[str, str], prefix: str) -> dict[str, str]:
     """mention -> id, for entities resolved to a natural key (a vehicle's plate/colour, a machine key):
     the mentions sharing a key are one entity. The key alone is no id: it can move when evidence arrives
-    (a plate's colour learnt from the platform, a smaller key joining a group), the entity must not."""
-    clusters: dict[str, list[str]] = defaultdict(list)
-    for mention, key in keys.items():
-        clusters[key].append(mention)
-    ids = assign_ids(clusters, {key: key for key in clusters}, previous, prefix)
+    (a plate's colour learnt from the platform, a smaller key joining a group), the entity must not.
+    (entity_resolution.lake runs the same rule with the mentions in the lake: `key_ids`.)"""
+    claims = Counter((key, previous[m]) for m, key in keys.items() if m in previous)
+    ids = key_ids(set(keys.values()), [(key, old_id, n) for (key, old_id), n in claims.items()], prefix)
     return {mention: ids[key] for mention, key in keys.items()}
+
+
+def key_ids(keys: Iterable[str], claims: Iterable[tuple[str, str, int]], prefix: str) -> dict[str, str]:
+    """natural key -> id; claims: (key, last run's id, how many of the key's mentions carried it)."""
+    keys = list(keys)
+    return assign_claimed_ids(keys, {key: key for key in keys}, claims, prefix)
 
 
 class IdChange(NamedTuple):

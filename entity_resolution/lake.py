@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from entity_resolution import enterprises, ids, matching
+from warehouse.lake import transaction
 
 MENTIONS = "lake.intermediate.int_enterprise_mentions"
 DDL = [
@@ -104,76 +105,115 @@ def review_queue(con: duckdb.DuckDBPyConnection, reason: str | None = None, limi
 def resolve_in_lake(
     con: duckdb.DuckDBPyConnection, model_path: Path = matching.MODEL_PATH
 ) -> enterprises.EnterpriseResolution:
-    """Resolve the current mentions and replace the map and the queue in one lake transaction."""
+    """Resolve the current mentions; write the map's changes, the ids that moved and the new queue in one lake
+    transaction."""
     ensure_tables(con)
-    mentions = con.execute(f"SELECT * FROM {MENTIONS}").df()
-    # the latest decision per pair wins
-    decisions = con.execute(
-        """SELECT mention_id_l, mention_id_r, decision FROM lake.resolution.enterprise_review_decisions
-           QUALIFY row_number() OVER (
-               PARTITION BY least(mention_id_l, mention_id_r), greatest(mention_id_l, mention_id_r)
-               ORDER BY decided_at DESC) = 1"""
-    ).df()
-    previous = con.execute("SELECT mention_id, enterprise_id FROM lake.resolution.enterprise_mention_map").df()
-    result = enterprises.resolve(mentions, decisions=decisions, previous_ids=previous, model_path=model_path)
-    now = datetime.now(UTC)
-    mapping = result.mentions.assign(resolved_at=now)  # noqa: F841 (read by DuckDB by name)
-    queue = result.review_queue.assign(queued_at=now)  # noqa: F841
-    changes = _changes_frame(  # noqa: F841
-        "enterprise",
-        ids.id_changes(
-            dict(zip(previous["mention_id"], previous["enterprise_id"], strict=True)),
-            dict(zip(result.mentions["mention_id"], result.mentions["enterprise_id"], strict=True)),
-        ),
-        now,
-    )
-    con.execute("BEGIN")
-    try:
-        con.execute("DELETE FROM lake.resolution.enterprise_mention_map")
-        con.execute("INSERT INTO lake.resolution.enterprise_mention_map BY NAME SELECT * FROM mapping")
+    with transaction(con):
+        mentions = con.execute(f"SELECT * FROM {MENTIONS}").df()
+        # the latest decision per pair wins
+        decisions = con.execute(
+            """SELECT mention_id_l, mention_id_r, decision FROM lake.resolution.enterprise_review_decisions
+               QUALIFY row_number() OVER (
+                   PARTITION BY least(mention_id_l, mention_id_r), greatest(mention_id_l, mention_id_r)
+                   ORDER BY decided_at DESC) = 1"""
+        ).df()
+        _last_run(con, "enterprise")
+        previous = con.execute("SELECT mention_id, enterprise_id FROM last_run").df()
+        result = enterprises.resolve(mentions, decisions=decisions, previous_ids=previous, model_path=model_path)
+        mapping = result.mentions  # noqa: F841 (read by DuckDB by name)
+        con.execute("CREATE OR REPLACE TEMP TABLE resolved AS SELECT * FROM mapping")
+        now = datetime.now(UTC)
+        _record_changes(con, "enterprise", now)
+        queue = result.review_queue.assign(queued_at=now)  # noqa: F841
         con.execute("DELETE FROM lake.resolution.enterprise_review_queue")
         con.execute("INSERT INTO lake.resolution.enterprise_review_queue BY NAME SELECT * FROM queue")
-        con.execute("INSERT INTO lake.resolution.id_changes BY NAME SELECT * FROM changes")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return result
 
 
-def _changes_frame(entity_type: str, changes: list[ids.IdChange], now: datetime) -> pd.DataFrame:
-    frame = pd.DataFrame(changes, columns=list(ids.IdChange._fields)).astype({"mention_count": "int64"})
-    return frame.assign(entity_type=entity_type, changed_at=now)
+# The columns of each map besides mention_id and resolved_at (the DDL above).
+MAP_COLUMNS = {
+    "enterprise": ("enterprise_id", "profile_id", "match_rule", "match_probability"),
+    "vehicle": ("vehicle_id", "vehicle_key"),
+    "equipment": ("equipment_id", "machine_key"),
+}
+
+
+def _last_run(con: duckdb.DuckDBPyConnection, entity_type: str) -> None:
+    """The map as the last run left it, as the temp table `last_run`."""
+    columns = ", ".join(MAP_COLUMNS[entity_type])
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE last_run AS SELECT mention_id, {columns} "
+        f"FROM lake.resolution.{entity_type}_mention_map"
+    )
+
+
+def _record_changes(con: duckdb.DuckDBPyConnection, entity_type: str, now: datetime) -> list[ids.IdChange]:
+    """Bring the map from `last_run` to `resolved` (temp tables, the map's columns) and append the ids that moved
+    (`ids.id_changes`' rule). Only the rows that differ are written: after months of alarms and waybills the maps
+    hold millions of mentions and a day changes few; the others keep their `resolved_at`, when the mention got
+    what it has. The temp tables are dropped."""
+    id_column = f"{entity_type}_id"
+    moved = con.execute(
+        f"""SELECT p.{id_column}, r.{id_column}, count(*) FROM last_run p JOIN resolved r USING (mention_id)
+            WHERE p.{id_column} <> r.{id_column} GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    in_use = {i for (i,) in con.execute(f"SELECT DISTINCT {id_column} FROM resolved").fetchall()}
+    found = [ids.IdChange(old, new, "split" if old in in_use else "merged", n) for old, new, n in moved]
+    columns = MAP_COLUMNS[entity_type]
+    differs = " OR ".join(
+        ["p.mention_id IS NULL", "r.mention_id IS NULL", *(f"r.{c} IS DISTINCT FROM p.{c}" for c in columns)]
+    )
+    table = f"lake.resolution.{entity_type}_mention_map"
+    con.execute(
+        f"""DELETE FROM {table} WHERE mention_id IN (
+                SELECT p.mention_id FROM last_run p LEFT JOIN resolved r USING (mention_id) WHERE {differs})"""
+    )
+    con.execute(
+        f"""INSERT INTO {table} (mention_id, {", ".join(columns)}, resolved_at)
+            SELECT r.mention_id, {", ".join(f"r.{c}" for c in columns)}, ?
+            FROM resolved r LEFT JOIN last_run p USING (mention_id) WHERE {differs}""",
+        [now],
+    )
+    changes = pd.DataFrame(found, columns=list(ids.IdChange._fields)).astype({"mention_count": "int64"})  # noqa: F841
+    con.execute(
+        "INSERT INTO lake.resolution.id_changes BY NAME SELECT *, ? AS entity_type, ? AS changed_at FROM changes",
+        [entity_type, now],
+    )
+    con.execute("DROP TABLE last_run")
+    con.execute("DROP TABLE resolved")
+    return found
 
 
 def resolve_keyed_in_lake(con: duckdb.DuckDBPyConnection, entity_type: str) -> dict:
     """Give the vehicles or the equipment (`KEYED_ENTITIES`) their ids, carried over from the previous run,
-    and record the ids that moved; the map is replaced and the changes appended in one lake transaction."""
+    and record the ids that moved; in one lake transaction.
+
+    The rule is `ids.carry_over`'s; the mentions stay in DuckDB (every alarm is a vehicle mention: millions
+    after months), only the keys and their claims to last run's ids come to Python."""
     model, key, prefix = KEYED_ENTITIES[entity_type]
+    id_column = f"{entity_type}_id"
     ensure_tables(con)
-    keys = dict(con.execute(f"SELECT mention_id, {key} FROM {model}").fetchall())
-    table = f"lake.resolution.{entity_type}_mention_map"
-    previous = dict(con.execute(f"SELECT mention_id, {entity_type}_id FROM {table}").fetchall())
-    current = ids.carry_over(keys, previous, prefix)
-    found = ids.id_changes(previous, current)
-    now = datetime.now(UTC)
-    mapping = pd.DataFrame(  # noqa: F841 (read by DuckDB by name)
-        {"mention_id": list(current), f"{entity_type}_id": list(current.values()), key: list(keys.values())}
-    ).assign(resolved_at=now)
-    changes = _changes_frame(entity_type, found, now)  # noqa: F841
-    con.execute("BEGIN")
-    try:
-        con.execute(f"DELETE FROM {table}")
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM mapping")
-        con.execute("INSERT INTO lake.resolution.id_changes BY NAME SELECT * FROM changes")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    with transaction(con):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE keyed AS SELECT mention_id, {key} FROM {model}")
+        _last_run(con, entity_type)
+        keys = [k for (k,) in con.execute(f"SELECT DISTINCT {key} FROM keyed").fetchall()]
+        if None in keys:
+            raise ValueError(f"{model} has mentions without a {key}: its not_null test should have stopped the run")
+        claims = con.execute(
+            f"SELECT k.{key}, p.{id_column}, count(*) FROM keyed k JOIN last_run p USING (mention_id) GROUP BY ALL"
+        ).fetchall()
+        previous_ids = {i for (i,) in con.execute(f"SELECT DISTINCT {id_column} FROM last_run").fetchall()}
+        id_of = ids.key_ids(keys, claims, prefix)
+        key_id = pd.DataFrame({key: list(id_of), id_column: list(id_of.values())}, dtype="string")  # noqa: F841
+        con.execute(f"CREATE OR REPLACE TEMP TABLE resolved AS SELECT * FROM keyed JOIN key_id USING ({key})")
+        mentions = con.execute("SELECT count(*) FROM resolved").fetchone()[0]
+        con.execute("DROP TABLE keyed")
+        found = _record_changes(con, entity_type, datetime.now(UTC))
+    in_use = set(id_of.values())
     return {
-        "mentions": len(current),
-        f"{entity_type}s": len(set(current.values())),
-        "ids_carried_over": len(set(previous.values()) & set(current.values())),
+        "mentions": mentions,
+        f"{entity_type}s": len(in_use),
+        "ids_carried_over": len(previous_ids & in_use),
         "ids_merged": sum(c.reason == "merged" for c in found),
         "ids_split": sum(c.reason == "split" for c in found),
     }

@@ -97,3 +97,32 @@ def test_a_source_gone_quiet_is_notified_once_without_a_publish(workspace):
     assert not tick().run_requests  # sent: not again
     [sent] = [json.loads(line) for line in settings.notify_log.read_text("utf-8").splitlines()]
     assert sent["kind"] == "freshness" and sent["dataset"] == "transport.alarm" and "SLA 24 h" in sent["subject"]
+
+
+def test_the_alerts_due_are_the_published_ones_some_channel_has_not_had(workspace, hook):
+    """`alerts_due` picks them in the lake: the same alerts `not_sent` names among all the published ones."""
+    from warehouse.notifications import alert_notification_id, alerts_due, not_sent, published_alerts
+    from warehouse.publish import publish
+
+    settings = replace(load_settings(os.environ), notify_webhook=hook.url)
+    to = channels(settings)
+    with lake_connection(settings) as con:
+        assert alerts_due(con, to) == (None, 0, [])  # nothing published yet
+        con.execute(
+            "CREATE TABLE lake.marts.cross_department_alerts AS SELECT 'A' || i AS alert_id, "
+            "'alarm_during_active_waybill' AS alert_type, 'vehicle' AS entity_type, 'VEH-' || i AS entity_id, "
+            "TIMESTAMPTZ '2026-12-01 08:00:00+08' + i * INTERVAL 1 MINUTE AS occurred_at, 'alarm ' || i AS description,"
+            " [] AS evidence FROM range(5) r(i)"
+        )
+        publish(con, lambda tables: {t: dict.fromkeys(cols, "public") for t, cols in tables.items()})
+        publish_id, published, due = alerts_due(con, to)
+        assert (publish_id, published, [a["alert_id"] for a in due]) == (1, 5, ["A0", "A1", "A2", "A3", "A4"])
+        assert due == published_alerts(con)[1]  # nothing sent yet: the alerts as published, in order
+        hook.refuse = {"alert:A1"}  # the webhook takes A0 and refuses A1; the log takes both
+        send_once(con, [Notification(f"alert:A{i}", "alert", f"alarm {i}") for i in (0, 1)], to)
+        ids = [alert_notification_id(a) for a in published_alerts(con)[1]]
+        assert [alert_notification_id(a) for a in alerts_due(con, to)[2]] == not_sent(con, ids, to)
+        assert [a["alert_id"] for a in alerts_due(con, to)[2]] == ["A1", "A2", "A3", "A4"]
+        log_only = [c for c in to if c.name == "log"]
+        assert [a["alert_id"] for a in alerts_due(con, log_only)[2]] == ["A2", "A3", "A4"]
+        assert alerts_due(con, [])[2] == []

@@ -21,6 +21,7 @@ from typing import Protocol
 import duckdb
 
 from sdc_settings import Settings
+from warehouse.lake import sql_literal, table_exists
 
 SENT_DDL = """CREATE TABLE IF NOT EXISTS lake.meta.notifications_sent (
     notification_id VARCHAR, channel VARCHAR, kind VARCHAR, subject VARCHAR, sent_at TIMESTAMPTZ)"""
@@ -118,13 +119,19 @@ class SendReport:
     undelivered: list[str] = field(default_factory=list)
 
 
+def _sent(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> set[tuple[str, str]]:
+    """(notification id, channel) already sent, of these ids only (the table holds every alert ever sent)."""
+    found = con.execute(
+        "SELECT notification_id, channel FROM lake.meta.notifications_sent WHERE notification_id IN (SELECT unnest(?))",
+        [list(ids)],
+    )
+    return set(found.fetchall())
+
+
 def not_sent(con: duckdb.DuckDBPyConnection, ids: Sequence[str], to: Sequence[Channel]) -> list[str]:
     """The ids some channel has not had yet (read only)."""
-    from warehouse.lake import table_exists
 
-    sent = set()
-    if table_exists(con, "meta", "notifications_sent"):
-        sent = set(con.execute("SELECT notification_id, channel FROM lake.meta.notifications_sent").fetchall())
+    sent = _sent(con, ids) if ids and table_exists(con, "meta", "notifications_sent") else set()
     return [i for i in ids if any((i, c.name) not in sent for c in to)]
 
 
@@ -141,7 +148,7 @@ def send_once(
     """Send each notification to the channels `lake.meta.notifications_sent` does not name for it yet, and record
     each channel that took it."""
     con.execute(SENT_DDL)
-    sent = set(con.execute("SELECT notification_id, channel FROM lake.meta.notifications_sent").fetchall())
+    sent = _sent(con, [n.notification_id for n in notifications])
     report = SendReport()
     taken: list[tuple] = []
     last_record = time.monotonic()
@@ -177,25 +184,49 @@ def send_once(
 
 
 ALERTS_MART = "cross_department_alerts"
+ALERT_ID_PREFIX = "alert:"  # an alert's notification id: the prefix and its alert_id
 
 
 def published_alerts(con: duckdb.DuckDBPyConnection) -> tuple[int | None, list[dict]]:
     """The newest publish's id and its cross-department alerts as that publish has them (the mart at its publish
     snapshot), over the caller's lake connection; None and none before the first publish."""
+    publish_id, _, alerts = _alerts(con, None)
+    return publish_id, alerts
+
+
+def alerts_due(con: duckdb.DuckDBPyConnection, to: Sequence[Channel]) -> tuple[int | None, int, list[dict]]:
+    """The newest publish's id, how many alerts it has, and those alerts some channel of `to` has not had (read
+    only). Every run republishes every alert: the ones sent stay in the lake (reading them all into Python, and
+    everything ever sent, cost seconds after a few months)."""
+    return _alerts(con, to)
+
+
+def _alerts(con: duckdb.DuckDBPyConnection, unsent_to: Sequence[Channel] | None) -> tuple[int | None, int, list[dict]]:
     from warehouse.publish import mart_sql, read_log
 
     newest = read_log(con, newest_live_only=True)
     if not newest:
-        return None, []
+        return None, 0, []
     entry = newest[-1]
     if ALERTS_MART not in entry.marts:
-        return entry.publish_id, []
+        return entry.publish_id, 0, []
+    published = entry.row_counts[ALERTS_MART]
+    if unsent_to is not None and not unsent_to:
+        return entry.publish_id, published, []
+    sent = ""
+    if unsent_to and table_exists(con, "meta", "notifications_sent"):
+        names = ", ".join(sql_literal(c.name) for c in unsent_to)
+        sent = f"""LEFT JOIN (SELECT notification_id, count(DISTINCT channel) AS channels
+                              FROM lake.meta.notifications_sent WHERE channel IN ({names}) GROUP BY ALL) AS s
+                     ON s.notification_id = {sql_literal(ALERT_ID_PREFIX)} || a.alert_id
+                   WHERE s.channels IS NULL OR s.channels < {len(unsent_to)}"""
     cursor = con.execute(
         "SELECT alert_id, alert_type, entity_type, entity_id, occurred_at, description, evidence "
-        f"FROM {mart_sql(ALERTS_MART, entry.snapshot_of(ALERTS_MART))} ORDER BY occurred_at, alert_id"
+        f"FROM (SELECT * FROM {mart_sql(ALERTS_MART, entry.snapshot_of(ALERTS_MART))}) AS a {sent} "
+        "ORDER BY occurred_at, alert_id"
     )
     names = [d[0] for d in cursor.description]
-    return entry.publish_id, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return entry.publish_id, published, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def evidence_rows(con: duckdb.DuckDBPyConnection, refs: list[dict]) -> dict[tuple[str, str], dict]:
@@ -252,7 +283,7 @@ def alert_notifications(
 
 
 def alert_notification_id(alert: dict) -> str:
-    return f"alert:{alert['alert_id']}"
+    return f"{ALERT_ID_PREFIX}{alert['alert_id']}"
 
 
 def freshness_notifications(con: duckdb.DuckDBPyConnection, now: datetime) -> list[Notification]:

@@ -27,13 +27,9 @@ def notifications(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.M
 
     to = notify.channels(lake.settings())
     with lake.connect() as con:
-        publish_id, alerts = notify.published_alerts(con)
-        ids = [notify.alert_notification_id(a) for a in alerts]
-        # evidence is looked up only for alerts some channel has not had: a rebuild republishes every alert
-        due = set(notify.not_sent(con, ids, to))
-        outgoing = notify.alert_notifications(
-            con, publish_id, [(i, a) for i, a in zip(ids, alerts, strict=True) if i in due]
-        )
+        # only the alerts some channel has not had (with their evidence): a rebuild republishes every alert
+        publish_id, published, due = notify.alerts_due(con, to)
+        outgoing = notify.alert_notifications(con, publish_id, [(notify.alert_notification_id(a), a) for a in due])
         outgoing += notify.freshness_notifications(con, datetime.now(UTC))
         report = notify.send_once(con, outgoing, to)
     for problem in report.undelivered:  # sent with the next publish: nothing is lost
@@ -41,7 +37,7 @@ def notifications(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.M
     return dg.MaterializeResult(
         metadata={
             "sent": len(report.sent),
-            "already_sent": report.already_sent + len(alerts) - len(due),
+            "already_sent": report.already_sent + published - len(due),
             "undelivered": len(report.undelivered),
             "channels": ", ".join(c.name for c in to),
         }

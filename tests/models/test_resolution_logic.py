@@ -7,7 +7,7 @@ import pytest
 from data_contracts.normalise import clean_identifier
 from entity_resolution import enterprises, normalise
 from entity_resolution.clustering import ConstrainedClusters
-from entity_resolution.ids import IdChange, assign_ids, carry_over, id_changes, mint
+from entity_resolution.ids import IdChange, assign_claimed_ids, carry_over, id_changes, mint
 from entity_resolution.metrics import pairwise
 
 
@@ -63,13 +63,20 @@ def test_cannot_link_refuses_two_usccs_and_branch_with_head_office():
 
 
 def test_ids_survive_growth_and_unrelated_data():
-    first = assign_ids({"x": ["m1", "m2"], "y": ["m3"]}, {"x": "U1", "y": "m3"}, {}, "ENT-")
-    previous = {"m1": first["x"], "m2": first["x"], "m3": first["y"]}
-    later = assign_ids(
-        {"p": ["m1", "m2", "m9"], "q": ["m3"], "r": ["m7"]}, {"p": "U1", "q": "m3", "r": "m7"}, previous, "ENT-"
-    )
+    first = assign_claimed_ids(["x", "y"], {"x": "U1", "y": "m3"}, [], "ENT-")
+    # x's two mentions and y's one, with the ids they carried, are now in clusters p and q; r is new
+    claims = [("p", first["x"], 2), ("q", first["y"], 1)]
+    later = assign_claimed_ids(["p", "q", "r"], {"p": "U1", "q": "m3", "r": "m7"}, claims, "ENT-")
     assert later["p"] == first["x"] and later["q"] == first["y"]
     assert later["r"] not in {first["x"], first["y"]}
+
+
+def test_the_biggest_claimant_keeps_an_id_two_clusters_claim():
+    claims = [("small", "ENT-A", 1), ("big", "ENT-A", 3), ("small", "ENT-B", 1)]
+    assert assign_claimed_ids(["small", "big"], {"small": "s", "big": "b"}, claims, "ENT-") == {
+        "big": "ENT-A",
+        "small": "ENT-B",
+    }
 
 
 def test_a_vehicle_keeps_its_id_when_its_key_moves_and_when_unrelated_vehicles_arrive():
