@@ -130,7 +130,6 @@ def _sent(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> set[tuple[str, 
 
 def not_sent(con: duckdb.DuckDBPyConnection, ids: Sequence[str], to: Sequence[Channel]) -> list[str]:
     """The ids some channel has not had yet (read only)."""
-
     sent = _sent(con, ids) if ids and table_exists(con, "meta", "notifications_sent") else set()
     return [i for i in ids if any((i, c.name) not in sent for c in to)]
 
@@ -215,11 +214,12 @@ def _alerts(con: duckdb.DuckDBPyConnection, unsent_to: Sequence[Channel] | None)
         return entry.publish_id, published, []
     sent = ""
     if unsent_to and table_exists(con, "meta", "notifications_sent"):
-        names = ", ".join(sql_literal(c.name) for c in unsent_to)
+        channels = sorted({c.name for c in unsent_to})
+        names = ", ".join(sql_literal(c) for c in channels)
         sent = f"""LEFT JOIN (SELECT notification_id, count(DISTINCT channel) AS channels
                               FROM lake.meta.notifications_sent WHERE channel IN ({names}) GROUP BY ALL) AS s
                      ON s.notification_id = {sql_literal(ALERT_ID_PREFIX)} || a.alert_id
-                   WHERE s.channels IS NULL OR s.channels < {len(unsent_to)}"""
+                   WHERE s.channels IS NULL OR s.channels < {len(channels)}"""
     cursor = con.execute(
         "SELECT alert_id, alert_type, entity_type, entity_id, occurred_at, description, evidence "
         f"FROM (SELECT * FROM {mart_sql(ALERTS_MART, entry.snapshot_of(ALERTS_MART))}) AS a {sent} "
