@@ -136,18 +136,38 @@ def expire_exports(table, keep: int) -> list[str]:
     (an overwrite's intermediate delete, a publish exported again) and delete the files no kept snapshot reads;
     returns the deleted paths. Without it every export's copy stayed on disk (30 exports of a small workspace:
     5,181 files) and every commit rewrote a metadata file listing each snapshot ever taken, so each export took
-    longer than the one before."""
+    longer than the one before.
+
+    The export's tables have one branch and only ever gain snapshots, so a file is read by an unbroken run of
+    snapshots, from the one that wrote it on: an expired snapshot's file is still needed when a kept snapshot
+    lies between its writing and that snapshot, or when the first kept snapshot after it reads it. Only the
+    expired snapshots and those next kept ones are read, not every kept one (30 by default, each a few files:
+    ≈ 50 ms a table locally, a GET each on object storage)."""
     if any(table.properties.get(k) != v for k, v in RETAINED_METADATA.items()):
         with table.transaction() as tx:  # a table exported before this retention
             tx.set_properties(RETAINED_METADATA)
     snapshots = sorted(table.metadata.snapshots, key=lambda s: s.sequence_number)
     last_of = {_publish_of(s): s.snapshot_id for s in snapshots if _publish_of(s) is not None}  # the newest wins
     kept_ids = {last_of[p] for p in sorted(last_of)[-keep:]} | {table.metadata.current_snapshot_id}
+    kept = [s.sequence_number for s in snapshots if s.snapshot_id in kept_ids]
     expired = [s for s in snapshots if s.snapshot_id not in kept_ids]
     if not expired:
         return []
-    kept = [s for s in snapshots if s.snapshot_id in kept_ids]
-    doomed = set().union(*(_files_of(table, s) for s in expired)) - set().union(*(_files_of(table, s) for s in kept))
+    read: dict[int, dict[str, int]] = {}
+
+    def files(snapshot) -> dict[str, int]:
+        if snapshot.snapshot_id not in read:
+            read[snapshot.snapshot_id] = _files_of(table, snapshot)
+        return read[snapshot.snapshot_id]
+
+    doomed = set()
+    for snapshot in expired:
+        seq = snapshot.sequence_number
+        later = next((s for s in snapshots if s.snapshot_id in kept_ids and s.sequence_number > seq), None)
+        read_later = files(later) if later is not None else {}
+        for path, written in files(snapshot).items():
+            if path not in read_later and not any(written <= k < seq for k in kept):
+                doomed.add(path)
     table.maintenance.expire_snapshots().by_ids([s.snapshot_id for s in expired]).commit()
     for path in sorted(doomed):
         table.io.delete(path)
@@ -159,10 +179,12 @@ def _publish_of(snapshot) -> int | None:
     return int(publish_id) if publish_id else None
 
 
-def _files_of(table, snapshot) -> set[str]:
-    """The manifest list, manifests and live data files a snapshot reads."""
-    files = {snapshot.manifest_list}
+def _files_of(table, snapshot) -> dict[str, int]:
+    """{path: sequence number of the snapshot that wrote it} of the manifest list, manifests and live data files
+    a snapshot reads."""
+    files = {snapshot.manifest_list: snapshot.sequence_number}
     for manifest in snapshot.manifests(table.io):
-        files.add(manifest.manifest_path)
-        files.update(e.data_file.file_path for e in manifest.fetch_manifest_entry(table.io, discard_deleted=True))
+        files[manifest.manifest_path] = manifest.sequence_number
+        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
+            files[entry.data_file.file_path] = entry.sequence_number or 0  # unknown: as old as can be
     return files
