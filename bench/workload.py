@@ -16,7 +16,6 @@ from pathlib import Path
 import duckdb
 
 DAY_IN_NAME = re.compile(r"(20\d{6})")
-API_TS = "%Y-%m-%d %H:%M:%S"  # INTERFACES.md B: the alarm window's time format
 
 
 @dataclass(frozen=True)
@@ -161,19 +160,19 @@ def serve_apis(w: World):
     return serve(w.world, faults=False, slow_delay_s=0.0)
 
 
-def warm_up(server, now: dt.datetime) -> float:
-    """One alarm page from the simulated platform at its clock `now`; returns the seconds it took. The simulator
-    builds its view of the alarms at the first request after a clock change (6.8 s with 91 days of alarms, 0.7 s
-    with 8): a department's own server has its index already, so a timed run must not wait for ours."""
+def warm_up(server, now: dt.datetime) -> None:
+    """One alarm page from the simulated platform at its clock `now`. The simulator builds its view of the alarms at
+    the first request after a clock change (6.8 s with 91 days of alarms, 0.7 s with 8): a department's own server
+    has its index already, so a timed run must not wait for ours."""
     import httpx
 
-    day = {"startTime": (now - dt.timedelta(days=1)).strftime(API_TS), "endTime": now.strftime(API_TS)}
-    started = time.perf_counter()
+    from connectors.transport import ALARMS, TS
+
+    day = {"startTime": (now - dt.timedelta(days=1)).strftime(TS), "endTime": now.strftime(TS)}
     with httpx.Client(base_url=server.base_url, timeout=600) as client:
         response = client.get(
-            "/api/v2/alarms",
-            params={**day, "page": 1, "size": 1},
+            ALARMS.path,
+            params={**day, ALARMS.page_param: 1, ALARMS.size_param: 1},
             headers={"Authorization": f"Bearer {server.transport_token}"},
         )
         response.raise_for_status()
-    return time.perf_counter() - started

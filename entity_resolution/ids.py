@@ -52,7 +52,8 @@ def carry_over(keys: Mapping[str, str], previous: Mapping[str, str], prefix: str
     """mention -> id, for entities resolved to a natural key (a vehicle's plate/colour, a machine key):
     the mentions sharing a key are one entity. The key alone is no id: it can move when evidence arrives
     (a plate's colour learnt from the platform, a smaller key joining a group), the entity must not.
-    (entity_resolution.lake runs the same rule with the mentions in the lake: `key_ids`.)"""
+    The pipeline runs this rule with the mentions in the lake (`entity_resolution.lake`, through `key_ids`);
+    this statement of it is what tests/models/test_keyed_resolution_in_lake.py holds the lake to."""
     claims = Counter((key, previous[m]) for m, key in keys.items() if m in previous)
     ids = key_ids(set(keys.values()), [(key, old_id, n) for (key, old_id), n in claims.items()], prefix)
     return {mention: ids[key] for mention, key in keys.items()}
@@ -73,7 +74,8 @@ class IdChange(NamedTuple):
 
 def id_changes(previous: Mapping[str, str], current: Mapping[str, str]) -> list[IdChange]:
     """Where mentions resolved last run (previous: mention -> id) carry another id now. A mention that is
-    gone (its record deleted) changes nothing."""
+    gone (its record deleted) changes nothing. (The pipeline computes it in the lake, `entity_resolution.lake`;
+    the tests hold that to this statement.)"""
     moved = Counter((old, current[m]) for m, old in previous.items() if m in current and current[m] != old)
     in_use = set(current.values())
     return [IdChange(old, new, "split" if old in in_use else "merged", n) for (old, new), n in sorted(moved.items())]

@@ -23,21 +23,27 @@ from entity_resolution import enterprises, ids, matching
 from warehouse.lake import transaction
 
 MENTIONS = "lake.intermediate.int_enterprise_mentions"
+# The columns of each mention map besides mention_id and resolved_at: its DDL and its change-only write.
+MAP_COLUMNS = {
+    "enterprise": {"enterprise_id": "VARCHAR", "profile_id": "VARCHAR", "match_rule": "VARCHAR",
+                   "match_probability": "DOUBLE"},
+    "vehicle": {"vehicle_id": "VARCHAR", "vehicle_key": "VARCHAR"},
+    "equipment": {"equipment_id": "VARCHAR", "machine_key": "VARCHAR"},
+}  # fmt: skip
 DDL = [
     "CREATE SCHEMA IF NOT EXISTS lake.resolution",
-    """CREATE TABLE IF NOT EXISTS lake.resolution.enterprise_mention_map (
-        mention_id VARCHAR, enterprise_id VARCHAR, profile_id VARCHAR, match_rule VARCHAR,
-        match_probability DOUBLE, resolved_at TIMESTAMPTZ)""",
+    *(
+        f"CREATE TABLE IF NOT EXISTS lake.resolution.{entity}_mention_map (mention_id VARCHAR, "
+        + "".join(f"{name} {kind}, " for name, kind in columns.items())
+        + "resolved_at TIMESTAMPTZ)"
+        for entity, columns in MAP_COLUMNS.items()
+    ),
     """CREATE TABLE IF NOT EXISTS lake.resolution.enterprise_review_queue (
         pair_id VARCHAR, mention_id_l VARCHAR, mention_id_r VARCHAR, enterprise_id_l VARCHAR,
         enterprise_id_r VARCHAR, match_probability DOUBLE, reason VARCHAR, queued_at TIMESTAMPTZ)""",
     """CREATE TABLE IF NOT EXISTS lake.resolution.enterprise_review_decisions (
         mention_id_l VARCHAR, mention_id_r VARCHAR, decision VARCHAR, decided_by VARCHAR, note VARCHAR,
         decided_at TIMESTAMPTZ)""",
-    """CREATE TABLE IF NOT EXISTS lake.resolution.vehicle_mention_map (
-        mention_id VARCHAR, vehicle_id VARCHAR, vehicle_key VARCHAR, resolved_at TIMESTAMPTZ)""",
-    """CREATE TABLE IF NOT EXISTS lake.resolution.equipment_mention_map (
-        mention_id VARCHAR, equipment_id VARCHAR, machine_key VARCHAR, resolved_at TIMESTAMPTZ)""",
     """CREATE TABLE IF NOT EXISTS lake.resolution.id_changes (
         entity_type VARCHAR, old_id VARCHAR, new_id VARCHAR, reason VARCHAR, mention_count BIGINT,
         changed_at TIMESTAMPTZ)""",
@@ -128,14 +134,6 @@ def resolve_in_lake(
         con.execute("DELETE FROM lake.resolution.enterprise_review_queue")
         con.execute("INSERT INTO lake.resolution.enterprise_review_queue BY NAME SELECT * FROM queue")
     return result
-
-
-# The columns of each map besides mention_id and resolved_at (the DDL above).
-MAP_COLUMNS = {
-    "enterprise": ("enterprise_id", "profile_id", "match_rule", "match_probability"),
-    "vehicle": ("vehicle_id", "vehicle_key"),
-    "equipment": ("equipment_id", "machine_key"),
-}
 
 
 def _last_run(con: duckdb.DuckDBPyConnection, entity_type: str) -> None:
