@@ -184,10 +184,9 @@ places as (
     from identified as i
     join {{ ref('int_equipment_current_registration') }} as r on i.entity_type = 'equipment' and r.equipment_id = i.entity_id
     union all
-    select v.alert_id, 2, 'alarm_position', {{ nearest_town('s.longitude', 's.latitude') }}
+    select v.alert_id, 2, 'alarm_position', s.town
     from evidence_rows as v
     join {{ ref('stg_transport__alarms') }} as s on v.dataset = 'transport.alarm' and s.alarm_id = v.record_id
-    where s.longitude is not null and s.latitude is not null
     union all
     select v.alert_id, 3, 'project', p.town
     from evidence_rows as v

@@ -16,6 +16,13 @@ from collections.abc import Iterable, Mapping
 import dagster as dg
 from dagster_dbt import dbt_assets
 
+from pipelines.defs.dbt.incremental import (
+    fingerprint,
+    incremental_models,
+    needs_full_refresh,
+    record_builds,
+    recorded_fingerprints,
+)
 from pipelines.defs.dbt.project import (
     MARTS_SELECT,
     NOT_BUILT,
@@ -78,8 +85,17 @@ def _dbt_part(name: str, select: str, exclude: str | None = None) -> dg.AssetsDe
         excluded = sorted(k.path[-1] for k in context.selected_asset_keys if k in upstream)
         if excluded:
             context.log.warning(f"not building {', '.join(excluded)}: an upstream dbt test failed")
+        manifest = json_manifest()
+        selected = [u for k in context.selected_asset_keys if (u := _unique_id(context, k))]
+        current = {m: fingerprint(manifest, m) for m in incremental_models(manifest, selected)}
+        with lake_connection(settings) as con:
+            redefined = needs_full_refresh(current, recorded_fingerprints(con))
+        if redefined:
+            context.log.info(
+                f"full refresh: {', '.join(m.rsplit('.', 1)[-1] for m in redefined)} not built as defined now"
+            )
         invocation = dbt.cli(
-            dbt_build_args(exclude=excluded, threads=dbt_threads(os.cpu_count())),
+            dbt_build_args(exclude=excluded, threads=dbt_threads(os.cpu_count()), full_refresh=bool(redefined)),
             env=dbt_environment(settings),  # the profile finds the lake of these settings
             context=context,
             raise_on_error=False,
@@ -104,7 +120,9 @@ def _dbt_part(name: str, select: str, exclude: str | None = None) -> dg.AssetsDe
         if not invocation.is_successful() and not any(r["status"] in ("error", "fail") for r in run_results):
             raise dg.Failure(f"dbt build failed before building anything: {invocation.get_error()}")
         statuses = {r["unique_id"]: r["status"] for r in run_results}
-        reasons = held_back_reasons(json_manifest(), statuses)
+        with lake_connection(settings) as con, transaction(con):
+            record_builds(con, {m: fp for m, fp in current.items() if statuses.get(m) == "success"})
+        reasons = held_back_reasons(manifest, statuses)
         for key in _topological(context.assets_def.asset_deps, context.selected_asset_keys - built):
             unique_id = _unique_id(context, key)
             status = statuses.get(unique_id, "skipped")

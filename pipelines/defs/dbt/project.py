@@ -25,14 +25,17 @@ UPSTREAM_EXCLUDE = AFTER_RESOLUTION
 MARTS_SELECT = f"marts {AFTER_RESOLUTION}"
 
 
-def dbt_build_args(*, exclude: Sequence[str] = (), threads: int = 1) -> list[str]:
+def dbt_build_args(*, exclude: Sequence[str] = (), threads: int = 1, full_refresh: bool = False) -> list[str]:
     """`dbt build` for the assets Dagster selected (dagster-dbt adds the --select), leaving out `exclude`.
 
     No `--target`: the profile picks it from the environment (dbt_profile_environment), and a target on the
     command line would be hashed into dbt's parse state, so a manifest parsed for another one would not be
     reused. Unit tests check model logic on fixed inputs: they belong in the test suite, not in every production
-    build (they would also hold back a mart for a reason that is not in its data)."""
+    build (they would also hold back a mart for a reason that is not in its data). `full_refresh`: the
+    incremental models rebuild every row (their definition changed, pipelines/defs/dbt/incremental.py)."""
     args = ["build", "--threads", str(threads), "--exclude-resource-type", "unit_test"]
+    if full_refresh:
+        args.append("--full-refresh")
     if exclude:
         args += ["--exclude", " ".join(exclude)]
     return args
