@@ -79,6 +79,43 @@ def test_a_publish_that_would_leak_is_refused_and_readers_keep_the_last_good_one
         assert session.execute("SELECT n FROM towns").fetchone()[0] == 3
 
 
+def test_the_audit_reads_what_no_audit_under_the_same_rules_read(settings, monkeypatch):
+    """An appended mart (an incremental model) is scanned for the rows written since its last audit; a mart
+    rebuilt, reclassified, or audited under other masking rules, whole."""
+    from warehouse import publish as publishing
+
+    scanned: dict[str, int] = {}
+
+    def counting(con, table, relation_sql, columns):
+        scanned[table] = con.execute(f"SELECT count(*) FROM ({relation_sql})").fetchone()[0]
+        return find_leaks(con, table, relation_sql, columns)
+
+    monkeypatch.setattr(publishing, "find_leaks", counting)
+    appended = (
+        "INSERT INTO lake.marts.people SELECT 'WB' || i, '王小' || i, '320585198503071233', "
+        "'138' || lpad(i::VARCHAR, 8, '0'), '320585********1233', ? FROM range(100, 100 + ?) r(i)"
+    )
+    with lake_connection(settings) as con:
+        build_marts(con, 5)
+        publish(con, classifier)
+        assert scanned == {"people": 5, "towns": 1}
+        con.execute(appended, ["押运员另行登记", 2])
+        con.execute("CREATE OR REPLACE TABLE lake.marts.towns AS SELECT '城厢镇' AS town, 7 AS n")
+        publish(con, classifier)
+        assert scanned == {"people": 2, "towns": 1}
+        con.execute(appended, ["司机身份证 320585198503071233", 1])
+        with pytest.raises(MaskingLeak, match=r"people\.note: unmasked id_number"):
+            publish(con, classifier)
+        con.execute("DELETE FROM lake.marts.people WHERE note LIKE '司机%'")
+        publish(con, classifier)
+        assert scanned["people"] == 0
+        monkeypatch.setattr(publishing, "MASKING_RULES", "changed")
+        publish(con, classifier)
+        assert scanned["people"] == 7
+        publish(con, lambda tables: {**classifier(tables), "people": {**PEOPLE, "note": "internal"}})
+        assert scanned["people"] == 7
+
+
 def test_retention_keeps_the_newest_publishes_queryable_and_expires_the_rest(settings):
     with lake_connection(settings) as con:
         for drivers in (1, 2, 3, 4):
