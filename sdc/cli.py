@@ -85,11 +85,26 @@ def run(
         str | None,
         typer.Option("--select", "-s", help="Dagster asset selection, e.g. 'group:hazchem' or 'key:marts/*'."),
     ] = None,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--full-refresh",
+            help="Rebuild the incremental dbt models from all their inputs (after validated rows were changed by "
+            "hand); they are rebuilt by themselves when their definition changes.",
+        ),
+    ] = False,
 ) -> None:
     """Materialize assets against the configured sources (all by default). Non-zero exit when anything failed."""
     from sdc.runner import run_assets
 
-    outcome = run_assets(invocation_settings(ctx), select, progress=sys.stdout, trigger="cli")
+    settings = invocation_settings(ctx)
+    if full_refresh:
+        from pipelines.defs.dbt.incremental import forget_builds
+        from warehouse.lake import lake_connection
+
+        with lake_connection(settings) as con:
+            forget_builds(con)
+    outcome = run_assets(settings, select, progress=sys.stdout, trigger="cli")
     _print_run(outcome)
     raise typer.Exit(0 if outcome.success else 1)
 

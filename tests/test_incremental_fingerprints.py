@@ -7,6 +7,7 @@ import copy
 from pipelines.defs.dbt.assets import json_manifest
 from pipelines.defs.dbt.incremental import (
     fingerprint,
+    forget_builds,
     incremental_models,
     needs_full_refresh,
     record_builds,
@@ -63,3 +64,5 @@ def test_the_record_keeps_the_last_fingerprint_of_each_model(tmp_path):
         with transaction(con):
             record_builds(con, {"b": "3"})
         assert recorded_fingerprints(con) == {"a": "1", "b": "3"}
+        forget_builds(con)  # sdc run --full-refresh
+        assert recorded_fingerprints(con) == {}

@@ -91,9 +91,8 @@ def _dbt_part(name: str, select: str, exclude: str | None = None) -> dg.AssetsDe
         with lake_connection(settings) as con:
             redefined = needs_full_refresh(current, recorded_fingerprints(con))
         if redefined:
-            context.log.info(
-                f"full refresh: {', '.join(m.rsplit('.', 1)[-1] for m in redefined)} not built as defined now"
-            )
+            names = ", ".join(m.rsplit(".", 1)[-1] for m in redefined)
+            context.log.info(f"full refresh: no build of {names} recorded as defined now")
         invocation = dbt.cli(
             dbt_build_args(exclude=excluded, threads=dbt_threads(os.cpu_count()), full_refresh=bool(redefined)),
             env=dbt_environment(settings),  # the profile finds the lake of these settings

@@ -62,3 +62,10 @@ def record_builds(con: duckdb.DuckDBPyConnection, built: Mapping[str, str]) -> N
     con.execute(f"DELETE FROM {BUILDS_TABLE} WHERE model IN (SELECT unnest(?))", [list(built)])
     now = datetime.now(UTC)
     con.executemany(f"INSERT INTO {BUILDS_TABLE} VALUES (?, ?, ?)", [(m, fp, now) for m, fp in built.items()])
+
+
+def forget_builds(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget every record: the next build of each incremental model reads all of its inputs (`sdc run
+    --full-refresh`, after rows were changed by hand where no build looks for changes)."""
+    con.execute(BUILDS_DDL)
+    con.execute(f"DELETE FROM {BUILDS_TABLE}")
