@@ -18,14 +18,11 @@ import pandas as pd
 import pytest
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner
+from empty_lake import typed_empty_lake
 from hypothesis import HealthCheck, example, given, settings
 
-from data_contracts.contract import all_contracts
-from entity_resolution import lake as resolution_lake
 from entity_resolution.lake import resolve_keyed_in_lake
 from pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_profile_environment
-from sdc_settings import load_settings
-from warehouse import validated
 from warehouse.lake import lake_connection, transaction
 
 # the incremental models in build order, with their schemas; the table models they read are built with them
@@ -63,11 +60,7 @@ def _dbt(*args: str) -> None:
 def project(tmp_path_factory):
     """A fresh lake with the typed validated tables, the towns seed and each model's first-build SQL."""
     home = tmp_path_factory.mktemp("incremental") / "sdc_home"
-    settings = load_settings({"SDC_HOME": str(home), "SDC_ENV": "ci"})
-    with lake_connection(settings) as con:
-        for contract in all_contracts():
-            validated.ensure_tables(con, contract)
-        resolution_lake.ensure_tables(con)
+    settings = typed_empty_lake(home)
     target = home / "dbt_target"
     with _environment(settings, target):
         _dbt("seed", "--select", "towns")

@@ -9,13 +9,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from empty_lake import typed_empty_lake
 
-from data_contracts.contract import all_contracts
-from entity_resolution import lake as resolution_lake
 from pipelines.defs.dbt.project import DBT_PROJECT_DIR, dbt_environment
-from sdc_settings import load_settings
-from warehouse import validated
-from warehouse.lake import lake_connection
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 UNIT_TESTS = sorted(
@@ -33,11 +29,7 @@ def dbt(settings, target: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def empty_project(tmp_path_factory):
     home = tmp_path_factory.mktemp("dbt_unit") / "sdc_home"
-    settings = load_settings({"SDC_HOME": str(home), "SDC_ENV": "ci"})
-    with lake_connection(settings) as con:
-        for contract in all_contracts():
-            validated.ensure_tables(con, contract)
-        resolution_lake.ensure_tables(con)
+    settings = typed_empty_lake(home)
     target = home / "dbt_target"
     built = dbt(settings, target, "build", "--empty", "--exclude", "resource_type:unit_test", "resource_type:test")
     assert built.returncode == 0, built.stdout[-4000:]
