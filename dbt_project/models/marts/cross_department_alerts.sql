@@ -188,11 +188,16 @@ places as (
     from evidence_rows as v
     join {{ ref('stg_transport__alarms') }} as s on v.dataset = 'transport.alarm' and s.alarm_id = v.record_id
     union all
+    -- a project, or a device's project: two equi-joins (one join on either key went through all evidence rows
+    -- block by block, 1.6 s at 90 days)
     select v.alert_id, 3, 'project', p.town
     from evidence_rows as v
-    left join {{ ref('stg_construction__devices') }} as d on v.dataset = 'construction.device' and d.device_sn = v.record_id
-    join {{ ref('stg_construction__projects') }} as p
-        on p.project_code = case v.dataset when 'construction.project' then v.record_id else d.project_code end
+    join {{ ref('stg_construction__projects') }} as p on v.dataset = 'construction.project' and p.project_code = v.record_id
+    union all
+    select v.alert_id, 3, 'project', p.town
+    from evidence_rows as v
+    join {{ ref('stg_construction__devices') }} as d on v.dataset = 'construction.device' and d.device_sn = v.record_id
+    join {{ ref('stg_construction__projects') }} as p on p.project_code = d.project_code
     union all
     select v.alert_id, case x.role when 'shipper' then 4 else 5 end, 'waybill_' || x.role, g.town
     from evidence_rows as v
