@@ -88,7 +88,7 @@ def _dbt_part(name: str, select: str, exclude: str | None = None) -> dg.AssetsDe
         manifest = json_manifest()
         selected = [u for k in context.selected_asset_keys if (u := _unique_id(context, k))]
         current = {m: fingerprint(manifest, m) for m in incremental_models(manifest, selected)}
-        with lake_connection(settings) as con:
+        with lake_connection(settings, read_only=True) as con:
             redefined = needs_full_refresh(current, recorded_fingerprints(con))
         if redefined:
             names = ", ".join(m.rsplit(".", 1)[-1] for m in redefined)
@@ -119,8 +119,9 @@ def _dbt_part(name: str, select: str, exclude: str | None = None) -> dg.AssetsDe
         if not invocation.is_successful() and not any(r["status"] in ("error", "fail") for r in run_results):
             raise dg.Failure(f"dbt build failed before building anything: {invocation.get_error()}")
         statuses = {r["unique_id"]: r["status"] for r in run_results}
-        with lake_connection(settings) as con, transaction(con):
-            record_builds(con, {m: fp for m, fp in current.items() if statuses.get(m) == "success"})
+        if rebuilt := {m: current[m] for m in redefined if statuses.get(m) == "success"}:
+            with lake_connection(settings) as con, transaction(con):
+                record_builds(con, rebuilt)
         reasons = held_back_reasons(manifest, statuses)
         for key in _topological(context.assets_def.asset_deps, context.selected_asset_keys - built):
             unique_id = _unique_id(context, key)

@@ -50,8 +50,12 @@ def needs_full_refresh(current: Mapping[str, str], recorded: Mapping[str, str]) 
 
 
 def recorded_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    con.execute(BUILDS_DDL)
-    return dict(con.execute(f"SELECT model, fingerprint FROM {BUILDS_TABLE}").fetchall())
+    """{model: fingerprint} of the last build recorded for each (none before the first; a read-only connection
+    will do)."""
+    try:
+        return dict(con.execute(f"SELECT model, fingerprint FROM {BUILDS_TABLE}").fetchall())
+    except duckdb.CatalogException:
+        return {}
 
 
 def record_builds(con: duckdb.DuckDBPyConnection, built: Mapping[str, str]) -> None:
