@@ -20,11 +20,12 @@ from warehouse.lake import lake_connection, transaction
 ALARMS = "model.taicang_sdc.stg_transport__alarms"
 
 
-def test_the_incremental_models_are_the_ones_over_the_alarms():
+def test_the_incremental_models_are_the_ones_over_the_alarms_and_waybills():
     assert [m.rsplit(".", 1)[-1] for m in incremental_models(json_manifest())] == [
-        "daily_vehicle_alarms", "int_vehicle_mentions", "stg_transport__alarms", "vehicle_xref",
+        "daily_vehicle_alarms", "int_vehicle_mentions", "stg_hazchem__waybills", "stg_transport__alarms",
+        "vehicle_xref",
     ]  # fmt: skip
-    assert incremental_models(json_manifest(), [ALARMS, "model.taicang_sdc.stg_hazchem__waybills"]) == [ALARMS]
+    assert incremental_models(json_manifest(), [ALARMS, "model.taicang_sdc.stg_transport__vehicles"]) == [ALARMS]
 
 
 def test_a_change_to_the_sql_or_to_a_macro_it_calls_changes_the_fingerprint():

@@ -38,19 +38,3 @@
   {%- endif -%}
 {%- endmacro %}
 
-{#- The snapshot to read the rows deleted after `mark` from: DuckLake's change feed starts at a snapshot that still
-    exists, so the newest one at or before mark + 1 (the feed then repeats some deletions, which does no harm);
-    none when the lake keeps no snapshot that old (the build then reads everything). -#}
-{% macro feed_start(mark) -%}
-  {%- if not execute or mark is none -%}{{ return(none) }}{%- endif -%}
-  {%- set sql -%}
-    select max(snapshot_id) from {{ var('lake_database') }}.snapshots() where snapshot_id <= {{ mark }} + 1
-  {%- endset -%}
-  {{ return(run_query(sql).columns[0].values()[0]) }}
-{%- endmacro %}
-
-{#- The rows deleted from `relation` (a lake table) at snapshots `since` to `until`, as they were. -#}
-{% macro deleted_between(relation, since, until) -%}
-  ducklake_table_deletions('{{ var('lake_database') }}', '{{ relation.schema }}', '{{ relation.identifier }}',
-    {{ since }}, {{ until }})
-{%- endmacro %}

@@ -1,30 +1,27 @@
 -- 车辆交叉引用: every mention of a vehicle (waybill tractor/trailer, platform vehicle, platform alarm) and
 -- the vehicle (plate + colour) it resolved to.
 -- Incremental (macros/incremental.sql): a build recomputes the records whose mentions, or whose mentions'
--- vehicles, were written or deleted since the last one; a record left without mentions is deleted through a
--- placeholder row.
+-- vehicles, were written since the last one, and those with a row whose mention is gone (from the mentions or
+-- from the resolution); a record left without mentions is deleted through a placeholder row.
 {{ config(materialized='incremental', unique_key=['dataset', 'record_id'], incremental_strategy='delete+insert',
           on_schema_change='fail', post_hook="{{ delete_placeholders('mention_id') }}") }}
 {%- set until = lake_snapshot() %}
 {%- set mark = read_mark() %}
-{%- set since = feed_start(mark) %}
 {%- set mentions = ref('int_vehicle_mentions') %}
 {%- set vehicles = source('resolution', 'vehicle_mention_map') %}
 
 with
-{%- if since is not none %}
+{%- if mark is not none %}
 touched as (
     select dataset, record_id from {{ inserted_after(mentions, mark) }}
-    union
-    select dataset, record_id from {{ deleted_between(mentions, since, until) }}
     union
     select m.dataset, m.record_id
     from {{ inserted_after(vehicles, mark) }} as v
     join {{ mentions }} as m using (mention_id)
     union
-    select x.dataset, x.record_id
-    from {{ deleted_between(vehicles, since, until) }} as v
-    join {{ this }} as x using (mention_id)
+    select x.dataset, x.record_id from {{ this }} as x anti join {{ mentions }} as m using (mention_id)
+    union
+    select x.dataset, x.record_id from {{ this }} as x anti join {{ vehicles }} as v using (mention_id)
 ),
 {%- endif %}
 
@@ -44,13 +41,13 @@ xref as (
         m.source_record_number
     from {{ mentions }} as m
     join {{ vehicles }} as v using (mention_id)
-    {%- if since is not none %}
+    {%- if mark is not none %}
     where exists (select 1 from touched as t where t.dataset = m.dataset and t.record_id = m.record_id)
     {%- endif %}
 )
 
 select *, {{ until }} as lake_snapshot from xref
-{%- if since is not none %}
+{%- if mark is not none %}
 union all by name
 select dataset, record_id, {{ until }} as lake_snapshot  -- placeholder of a record left without mentions
 from touched as t

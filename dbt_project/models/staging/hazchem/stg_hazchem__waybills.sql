@@ -1,9 +1,18 @@
 -- One row per 运单编号: a waybill re-appears whenever its status changes; the latest 更新时间 wins
 -- (also over an earlier state delivered twice in one file). Identifiers, plates and the plate colour (the JT/T 808
 -- code system B uses, or the colour glued onto the plate) arrive normalised by validation.
+-- Incremental (macros/incremental.sql): the waybills a delivery touched are recomputed from all their versions.
+{{ config(materialized='incremental', unique_key='waybill_no', incremental_strategy='delete+insert',
+          on_schema_change='fail') }}
+{%- set until = lake_snapshot() %}
+{%- set mark = read_mark() %}
+
 with latest as (
     select *
     from {{ source('hazchem', 'hazchem__waybill') }}
+    {%- if mark is not none %}
+    where waybill_no in (select waybill_no from {{ inserted_after(source('hazchem', 'hazchem__waybill'), mark) }})
+    {%- endif %}
     {{ latest_per_key('waybill_no', 'updated_at desc') }}
 )
 
@@ -34,5 +43,6 @@ select
     arrived_at,
     updated_at,
     status in ('已创建', '运输中') as is_active,
-    {{ lineage_columns() }}
+    {{ lineage_columns() }},
+    {{ until }} as lake_snapshot
 from latest
