@@ -1,8 +1,8 @@
 -- 车辆交叉引用: every mention of a vehicle (waybill tractor/trailer, platform vehicle, platform alarm) and
 -- the vehicle (plate + colour) it resolved to.
 -- Incremental (macros/incremental.sql): a build recomputes the records whose mentions, or whose mentions'
--- vehicles, were written since the last one, and those with a row whose mention is gone (from the mentions or
--- from the resolution); a record left without mentions is deleted through a placeholder row.
+-- vehicles, were written since the last one, and those with a row whose mention is gone; a record left without
+-- mentions is deleted through a placeholder row.
 {{ config(materialized='incremental', unique_key=['dataset', 'record_id'], incremental_strategy='delete+insert',
           on_schema_change='fail', post_hook="{{ delete_placeholders('mention_id') }}") }}
 {%- set until = lake_snapshot() %}
@@ -18,10 +18,8 @@ touched as (
     select m.dataset, m.record_id
     from {{ inserted_after(vehicles, mark) }} as v
     join {{ mentions }} as m using (mention_id)
-    union
+    union  -- a mention gone (the resolution drops a mention only when the mentions lose it)
     select x.dataset, x.record_id from {{ this }} as x anti join {{ mentions }} as m using (mention_id)
-    union
-    select x.dataset, x.record_id from {{ this }} as x anti join {{ vehicles }} as v using (mention_id)
 ),
 {%- endif %}
 
