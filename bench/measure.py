@@ -73,6 +73,15 @@ def _tree_rss_kib(root: int) -> int:
     return total
 
 
+def maintain(env: dict[str, str], log: Path) -> float:
+    """`sdc publish maintain` on env's workspace (the nightly lake maintenance, no grace period); its seconds."""
+    started = time.perf_counter()
+    with open(log, "w", encoding="utf-8") as out:
+        subprocess.run([str(SDC), "publish", "maintain", "--grace-minutes", "0"], env=env, stdout=out,
+                       stderr=subprocess.STDOUT, check=True)  # fmt: skip
+    return time.perf_counter() - started
+
+
 def timed_run(env: dict[str, str], log: Path) -> RunMeasure:
     """`sdc run` in a child process; its event log is read from env's SDC_HOME."""
     samples: list[tuple[float, int]] = []
