@@ -9,6 +9,10 @@
           on_schema_change='fail', post_hook="{{ delete_placeholders('mention_id') }}") }}
 {%- set until = lake_snapshot() %}
 {%- set mark = read_mark() %}
+{#- each source's rows restricted to the touched records in its own scan (a filter after the union would read
+    and key every alarm first) -#}
+{%- set only_touched = "and {key} in (select record_id from touched where dataset = '{dataset}')"
+    if mark is not none else "" %}
 
 with platform_colour as (
     select plate, min(plate_colour) as plate_colour
@@ -55,22 +59,23 @@ mentions as (
         tractor_plate as plate, tractor_plate_colour as plate_colour, updated_at as seen_at,
         source_file, source_record_number
     from {{ ref('stg_hazchem__waybills') }}
-    where tractor_plate is not null {%- if mark is not none %} and waybill_no in (select record_id from touched where dataset = 'hazchem.waybill'){% endif %}
+    where tractor_plate is not null {{ only_touched.format(key='waybill_no', dataset='hazchem.waybill') }}
     union all
     select 'hazchem', 'hazchem.waybill', waybill_no, 'trailer', trailer_plate, trailer_plate_colour, updated_at,
         source_file, source_record_number
     from {{ ref('stg_hazchem__waybills') }}
-    where trailer_plate is not null {%- if mark is not none %} and waybill_no in (select record_id from touched where dataset = 'hazchem.waybill'){% endif %}
+    where trailer_plate is not null {{ only_touched.format(key='waybill_no', dataset='hazchem.waybill') }}
     union all
     select 'transport', 'transport.vehicle', vehicle_id, 'vehicle', plate, plate_colour, updated_at,
         source_file, source_record_number
     from {{ ref('stg_transport__vehicles') }}
-    where plate is not null {%- if mark is not none %} and vehicle_id in (select record_id from touched where dataset = 'transport.vehicle'){% endif %}  -- a damaged plate is kept in staging, flagged; it names no vehicle
+    -- a damaged plate is kept in staging, flagged; it names no vehicle
+    where plate is not null {{ only_touched.format(key='vehicle_id', dataset='transport.vehicle') }}
     union all
     select 'transport', 'transport.alarm', alarm_id, 'vehicle', plate, plate_colour, updated_at,
         source_file, source_record_number
     from {{ ref('stg_transport__alarms') }}
-    where plate is not null {%- if mark is not none %} and alarm_id in (select record_id from touched where dataset = 'transport.alarm'){% endif %}
+    where plate is not null {{ only_touched.format(key='alarm_id', dataset='transport.alarm') }}
 ),
 
 resolved as (

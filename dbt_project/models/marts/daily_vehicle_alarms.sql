@@ -14,9 +14,9 @@ with rewritten as (
 ),
 
 days as (
-    select distinct cast(started_at as date) as alarm_date from rewritten
+    select cast(started_at as date) as alarm_date from rewritten
     union
-    select distinct cast(v.started_at as date)
+    select cast(v.started_at as date)
     from {{ source('transport', 'transport__alarm') }} as v
     where v.alarm_id in (select alarm_id from rewritten)
 ),
