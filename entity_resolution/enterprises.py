@@ -18,9 +18,11 @@ Ladder (domain_dictionary §8.1, stack_notes "Entity resolution"):
 from __future__ import annotations
 
 import hashlib
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from entity_resolution import matching
@@ -37,48 +39,49 @@ RULES = ["uscc", "org_code", "reg_no15", "review_must_link", "name_key_town", "s
 
 @dataclass
 class EnterpriseResolution:
-    mentions: pd.DataFrame  # mention_id, enterprise_id, profile_id, match_rule, match_probability
     review_queue: pd.DataFrame  # pair_id, mention_id_l, mention_id_r, ..., match_probability, reason
     stats: dict
 
 
-def _texts(values: pd.Series) -> pd.Series:
-    """Each value as text, a missing one as ""."""
-    values = values.astype(object)
-    return values.where(values.notna(), "").astype(str)
+def _sql_text(column: str) -> str:
+    return f"coalesce(CAST({column} AS VARCHAR), '')"
 
 
-def build_profiles(mentions: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    """Distinct (name_key, identifier, town) tuples and each mention's profile id."""
-    frame = mentions.copy()
-    identifier = frame["identifier"].astype(object)
-    frame["uscc_body"] = identifier.where(identifier.str.len() == 18).str[:17]
-    # vectorised, and one hash per distinct key: waybills repeat their parties, so mentions outnumber profiles 15 to 1
-    key = _texts(frame["name_key"]) + "\x1f" + _texts(identifier) + "\x1f" + _texts(frame["town"])
-    frame["profile_id"] = key.map({k: hashlib.sha1(k.encode("utf-8")).hexdigest()[:16] for k in key.unique()})
-    agg = frame.groupby("profile_id", sort=True).agg(
-        name_key=("name_key", "first"),
-        name_core=("name_core", "first"),
-        identifier=("identifier", "first"),
-        uscc=("uscc", "first"),
-        uscc_body=("uscc_body", "first"),
-        org_code=("org_code", "first"),
-        reg_no15=("reg_no15", "first"),
-        town=("town", "first"),
-        is_branch=("is_branch", "max"),
-        first_mention=("mention_id", "min"),
-        mention_count=("mention_id", "size"),
+# Ladder step 1 in DuckDB: waybills repeat their parties (after months, mentions outnumber profiles 15 to 1), so
+# only the profiles come to Python. A profile id: the first 16 hex digits of the SHA-1 of its name key, identifier
+# and town, joined by U+001F, each missing one as "".
+PROFILE_ID = (
+    f"left(sha1({_sql_text('name_key')} || chr(31) || {_sql_text('identifier')} || chr(31) || {_sql_text('town')}), 16)"
+)
+PROFILE_TEXTS = ("name_key", "name_core", "identifier", "uscc", "org_code", "reg_no15", "town")
+PROFILES = """
+    SELECT profile_id, min(name_key) AS name_key, min(name_core) AS name_core, min(identifier) AS identifier,
+           min(uscc) AS uscc, min(CASE WHEN length(identifier) = 18 THEN left(identifier, 17) END) AS uscc_body,
+           min(org_code) AS org_code, min(reg_no15) AS reg_no15, min(town) AS town, max(is_branch) AS is_branch,
+           min(mention_id) AS first_mention, count(*) AS mention_count
+    FROM mention_profiles GROUP BY profile_id ORDER BY profile_id"""
+
+
+def build_profiles(con: duckdb.DuckDBPyConnection, mentions: str) -> pd.DataFrame:
+    """The profiles (distinct name key, identifier and town) of the mentions in relation `mentions`; each mention's
+    profile id is left in the temp table `mention_profiles`."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE mention_profiles AS
+            SELECT CAST(mention_id AS VARCHAR) AS mention_id, {PROFILE_ID} AS profile_id,
+                   {"".join(f"CAST({c} AS VARCHAR) AS {c}, " for c in PROFILE_TEXTS)}
+                   CAST(is_branch AS BOOLEAN) AS is_branch
+            FROM {mentions}"""
     )
-    profiles = agg.reset_index()
-    return profiles, frame.set_index("mention_id")["profile_id"]
+    return con.execute(PROFILES).df()
 
 
 def _group_edges(profiles: pd.DataFrame, column: str, rule: str) -> list[tuple[str, str, str, float]]:
-    edges = []
-    for _, ids in profiles.dropna(subset=[column]).groupby(column)["profile_id"]:
-        ids = list(ids)
-        edges.extend((ids[0], other, rule, 1.0) for other in ids[1:])
-    return edges
+    """Edges from the first profile of each group sharing a value of `column` to each of the others; groups in the
+    order of their values, profiles in the frame's order."""
+    shared = profiles.dropna(subset=[column]).sort_values(column, kind="stable")
+    first = shared.groupby(column, sort=False)["profile_id"].transform("first")
+    others = shared["profile_id"] != first
+    return [(a, b, rule, 1.0) for a, b in zip(first[others], shared["profile_id"][others], strict=True)]
 
 
 def _identifier_labels(profiles: pd.DataFrame) -> pd.Series:
@@ -87,12 +90,8 @@ def _identifier_labels(profiles: pd.DataFrame) -> pd.Series:
     for column in ("uscc", "org_code", "reg_no15"):
         for a, b, _, _ in _group_edges(profiles, column, column):
             clusters.union(a, b)
-    labels = clusters.labels()
-    has_id = profiles[["uscc", "org_code", "reg_no15"]].notna().any(axis=1)
-    return pd.Series(
-        [labels[p] if ok else None for p, ok in zip(profiles["profile_id"], has_id, strict=True)],
-        index=profiles.index,
-    )
+    labels = profiles["profile_id"].map(clusters.labels())
+    return labels.where(profiles[["uscc", "org_code", "reg_no15"]].notna().any(axis=1), None)
 
 
 def splink_profiles(profiles: pd.DataFrame) -> pd.DataFrame:
@@ -102,7 +101,9 @@ def splink_profiles(profiles: pd.DataFrame) -> pd.DataFrame:
 
 
 def train_model(mentions: pd.DataFrame, path: Path = matching.MODEL_PATH) -> Path:
-    profiles, _ = build_profiles(mentions)
+    with closing(duckdb.connect()) as con:
+        con.register("mentions", mentions)
+        profiles = build_profiles(con, "mentions")
     return matching.train(splink_profiles(profiles), path)
 
 
@@ -111,12 +112,31 @@ def resolve(
     decisions: pd.DataFrame | None = None,
     previous_ids: pd.DataFrame | None = None,
     model_path: Path = matching.MODEL_PATH,
+) -> tuple[pd.DataFrame, EnterpriseResolution]:
+    """`resolve_in` on data frames: mentions (int_enterprise_mentions rows), decisions and previous_ids as there;
+    returns the resolved mentions (mention_id, enterprise_id, profile_id, match_rule, match_probability) too."""
+    previous = previous_ids if previous_ids is not None else pd.DataFrame(columns=["mention_id", "enterprise_id"])
+    with closing(duckdb.connect()) as con:
+        con.register("mentions", mentions)
+        con.register("previous", previous.astype({"mention_id": "string", "enterprise_id": "string"}))
+        result = resolve_in(con, "mentions", decisions, "previous", model_path)
+        return con.execute("SELECT * FROM resolved ORDER BY mention_id").df(), result
+
+
+def resolve_in(
+    con: duckdb.DuckDBPyConnection,
+    mentions: str,
+    decisions: pd.DataFrame | None,
+    previous: str,
+    model_path: Path = matching.MODEL_PATH,
     merge_threshold: float = MERGE_THRESHOLD,
     review_threshold: float = REVIEW_THRESHOLD,
 ) -> EnterpriseResolution:
-    """mentions: int_enterprise_mentions rows; decisions: mention_id_l, mention_id_r, decision
-    (must_link / cannot_link); previous_ids: mention_id, enterprise_id of the last run."""
-    profiles, profile_of = build_profiles(mentions)
+    """Resolve the mentions of relation `mentions` (int_enterprise_mentions' columns) into the temp table
+    `resolved` (mention_id, enterprise_id, profile_id, match_rule, match_probability). decisions: mention_id_l,
+    mention_id_r, decision (must_link / cannot_link); previous: a relation of the last run's mention_id,
+    enterprise_id. The mentions stay in DuckDB; Python sees profiles and clusters."""
+    profiles = build_profiles(con, mentions)
     pid = profiles["profile_id"]
     clusters = ConstrainedClusters(
         pid,
@@ -142,12 +162,15 @@ def resolve(
                 probability_of.setdefault(node, prob)
         return refused
 
-    decisions = (
-        decisions if decisions is not None else pd.DataFrame(columns=["mention_id_l", "mention_id_r", "decision"])
-    )
-    decisions = decisions[
-        decisions["mention_id_l"].isin(profile_of.index) & decisions["mention_id_r"].isin(profile_of.index)
-    ]
+    profile_of = {}
+    if decisions is not None and len(decisions):
+        decided = sorted(set(decisions["mention_id_l"]) | set(decisions["mention_id_r"]))
+        found = con.execute("SELECT mention_id, profile_id FROM mention_profiles WHERE list_contains(?, mention_id)",
+                            [decided])  # fmt: skip
+        profile_of = dict(found.fetchall())
+        decisions = decisions[decisions["mention_id_l"].isin(profile_of) & decisions["mention_id_r"].isin(profile_of)]
+    else:
+        decisions = pd.DataFrame(columns=["mention_id_l", "mention_id_r", "decision"])
     for row in decisions.itertuples():
         if row.decision == "cannot_link":
             clusters.add_cannot_link(profile_of[row.mention_id_l], profile_of[row.mention_id_r])
@@ -201,27 +224,32 @@ def resolve(
         if clusters.find(a) != clusters.find(b) and not clusters.conflict(a, b):
             review.append((a, b, prob, "uncertain"))
 
-    # Entities and their stable ids.
+    # Entities and their stable ids: a cluster's anchor is its one valid USCC, else its smallest mention id.
     labels = clusters.labels()
-    profiles["cluster"] = profiles["profile_id"].map(labels)
-    mention_frame = pd.DataFrame({"mention_id": profile_of.index, "profile_id": profile_of.to_numpy()})
-    mention_frame["cluster"] = mention_frame["profile_id"].map(labels)
-    # each cluster's claims to last run's ids, counted by pandas: after months of waybills mentions outnumber
-    # entities 75 to 1
-    smallest_member = mention_frame.groupby("cluster")["mention_id"].min()
-    anchors = {}
-    for cluster, group in profiles.groupby("cluster"):
-        usccs = sorted(set(group["uscc"].dropna()))
-        anchors[cluster] = usccs[0] if len(usccs) == 1 else smallest_member[cluster]
-    claims = []
-    if previous_ids is not None and len(previous_ids):
-        carried = mention_frame.merge(previous_ids[["mention_id", "enterprise_id"]], on="mention_id")
-        claims = list(carried.groupby(["cluster", "enterprise_id"]).size().items())
-        claims = [(cluster, old_id, int(n)) for (cluster, old_id), n in claims]
-    ids = assign_claimed_ids(anchors, anchors, claims, ID_PREFIX)
-    mention_frame["enterprise_id"] = mention_frame["cluster"].map(ids)
-    mention_frame["match_rule"] = mention_frame["profile_id"].map(rule_of).fillna("anchor")
-    mention_frame["match_probability"] = mention_frame["profile_id"].map(probability_of).fillna(1.0).astype(float)
+    clustered = pd.DataFrame({
+        "profile_id": pid,
+        "cluster": pid.map(labels),
+        "match_rule": pid.map(rule_of).fillna("anchor"),
+        "match_probability": pid.map(probability_of).fillna(1.0).astype(float),
+    })  # fmt: skip
+    by_cluster = profiles.assign(cluster=clustered["cluster"]).groupby("cluster")
+    anchors = by_cluster["uscc"].min().where(by_cluster["uscc"].nunique() == 1, by_cluster["first_mention"].min())
+    con.register("clustered", clustered)
+    # each cluster's claims to last run's ids, counted where the mentions are
+    claims = con.execute(
+        f"""SELECT c.cluster, p.enterprise_id, count(*) FROM mention_profiles m JOIN clustered c USING (profile_id)
+            JOIN {previous} p USING (mention_id) GROUP BY ALL"""
+    ).fetchall()
+    ids = assign_claimed_ids(anchors.index, anchors.to_dict(), claims, ID_PREFIX)
+    con.register("cluster_ids", pd.DataFrame({"cluster": list(ids), "enterprise_id": list(ids.values())}))
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE resolved AS
+           SELECT m.mention_id, i.enterprise_id, m.profile_id, c.match_rule, c.match_probability
+           FROM mention_profiles m JOIN clustered c USING (profile_id) JOIN cluster_ids i USING (cluster)"""
+    )
+    for name in ("clustered", "cluster_ids"):
+        con.unregister(name)
+    con.execute("DROP TABLE mention_profiles")
 
     first_mention = dict(zip(profiles["profile_id"], profiles["first_mention"], strict=True))
     queue = pd.DataFrame(review, columns=["profile_l", "profile_r", "match_probability", "reason"])
@@ -242,7 +270,7 @@ def resolve(
         .reset_index(drop=True)
     )
     stats = {
-        "mentions": len(mention_frame),
+        "mentions": int(profiles["mention_count"].sum()),
         "profiles": len(profiles),
         "entities": len(ids),
         "scored_pairs": len(scored),
@@ -252,7 +280,6 @@ def resolve(
         "refused_deterministic": len(refused),
     }
     return EnterpriseResolution(
-        mentions=mention_frame[["mention_id", "enterprise_id", "profile_id", "match_rule", "match_probability"]],
         review_queue=queue[
             [
                 "pair_id",

@@ -134,8 +134,8 @@ TRUTH = {"a1": "A", "a2": "A", "a3": "A", "a4": "A", "b1": "B", "c1": "C1", "c2"
 
 
 def test_enterprise_ladder_on_the_dictionary_examples():
-    result = enterprises.resolve(MENTIONS)
-    ids = dict(zip(result.mentions["mention_id"], result.mentions["enterprise_id"], strict=True))
+    resolved, result = enterprises.resolve(MENTIONS)
+    ids = dict(zip(resolved["mention_id"], resolved["enterprise_id"], strict=True))
     assert ids["a1"] == ids["a2"] == ids["a3"] == ids["a4"]
     assert ids["b1"] != ids["a1"]
     assert ids["c1"] != ids["c2"] and ids["c4"] == ids["c2"]
@@ -147,15 +147,15 @@ def test_enterprise_ladder_on_the_dictionary_examples():
 
 
 def test_review_decisions_are_applied_on_the_next_run():
-    first = enterprises.resolve(MENTIONS)
+    first, _ = enterprises.resolve(MENTIONS)
     decisions = pd.DataFrame(
         [{"mention_id_l": "c3", "mention_id_r": "c1", "decision": "must_link"},
          {"mention_id_l": "a2", "mention_id_r": "a1", "decision": "cannot_link"}]
     )  # fmt: skip
-    previous = first.mentions[["mention_id", "enterprise_id"]]
-    second = enterprises.resolve(MENTIONS, decisions=decisions, previous_ids=previous)
-    ids = dict(zip(second.mentions["mention_id"], second.mentions["enterprise_id"], strict=True))
-    before = dict(zip(first.mentions["mention_id"], first.mentions["enterprise_id"], strict=True))
+    previous = first[["mention_id", "enterprise_id"]]
+    second, _ = enterprises.resolve(MENTIONS, decisions=decisions, previous_ids=previous)
+    ids = dict(zip(second["mention_id"], second["enterprise_id"], strict=True))
+    before = dict(zip(first["mention_id"], first["enterprise_id"], strict=True))
     assert ids["c3"] == ids["c1"]
     assert ids["a2"] != ids["a1"]
     assert ids["a1"] == before["a1"] and ids["c2"] == before["c2"]  # untouched entities keep their ids
