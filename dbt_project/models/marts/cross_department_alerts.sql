@@ -52,39 +52,49 @@ platform_vehicles as (
 
 -- 2. waybill tractor or trailer that is not a registered, active 危货 vehicle on the platform at dispatch
 --    (the platform version current at departure; a vehicle registered later counts with its first version)
+waybill_vehicles as (  -- each waybill's tractor and trailer on its resolved vehicle
+    select w.waybill_no, w.departed_at, w.arrived_at, w.status, v.vehicle_id, v.role, v.plate
+    from waybills as w
+    join {{ ref('vehicle_xref') }} as v on v.dataset = 'hazchem.waybill' and v.record_id = w.waybill_no
+),
+
+-- An inner join, so that the vehicle is its hash key: as the outer join's condition below, the version's span made
+-- DuckDB try every waybill vehicle against every platform version (2.1 s at 90 days of history).
+platform_at_departure as (
+    select wv.waybill_no, wv.role, p.platform_vehicle_id, p.status, p.business_type
+    from waybill_vehicles as wv
+    join platform_vehicles as p on p.vehicle_id = wv.vehicle_id
+    where (p.valid_from <= wv.departed_at or p.is_first) and (p.valid_to is null or wv.departed_at < p.valid_to)
+),
+
 unregistered_vehicle as (
     select
         'unregistered_waybill_vehicle' as alert_type,
         'vehicle' as entity_type,
         v.vehicle_id as entity_id,
-        w.departed_at as occurred_at,
-        '运单 ' || w.waybill_no || ' 的' || case v.role when 'tractor' then '牵引车 ' else '挂车 ' end || v.plate
+        v.departed_at as occurred_at,
+        '运单 ' || v.waybill_no || ' 的' || case v.role when 'tractor' then '牵引车 ' else '挂车 ' end || v.plate
             || case when any_value(p.platform_vehicle_id) is null then ' 未在两客一危平台登记'
                     else ' 在平台状态为 ' || coalesce(any_value(p.status), '未知') || '/' || coalesce(any_value(p.business_type), '未知') end
             as description,
         list_concat(
-            [{'dataset': 'hazchem.waybill', 'record_id': w.waybill_no, 'role': v.role}],
+            [{'dataset': 'hazchem.waybill', 'record_id': v.waybill_no, 'role': v.role}],
             coalesce(list(distinct {'dataset': 'transport.vehicle', 'record_id': p.platform_vehicle_id, 'role': 'vehicle'})
                 filter (where p.platform_vehicle_id is not null), [])
         ) as evidence
-    from waybills as w
-    join {{ ref('vehicle_xref') }} as v on v.dataset = 'hazchem.waybill' and v.record_id = w.waybill_no
-    left join platform_vehicles as p
-        on p.vehicle_id = v.vehicle_id
-        and (p.valid_from <= w.departed_at or p.is_first)
-        and (p.valid_to is null or w.departed_at < p.valid_to)
-    group by v.vehicle_id, w.departed_at, w.waybill_no, v.role, v.plate
+    from waybill_vehicles as v
+    left join platform_at_departure as p on p.waybill_no = v.waybill_no and p.role = v.role
+    group by v.vehicle_id, v.departed_at, v.waybill_no, v.role, v.plate
     having not coalesce(bool_or(p.status = '营运' and p.business_type = '危货运输'), false)
 ),
 
 -- 3. speeding or fatigue alarm on a vehicle during one of its active waybills
 trips as (  -- each waybill's tractor with the span of its trip; open while 运输中 without an arrival
-    select t.vehicle_id, w.waybill_no, w.departed_at,
-        case when w.arrived_at is not null then w.arrived_at
-             when w.status = '运输中' then 'infinity'::timestamp end as trip_until
-    from {{ ref('vehicle_xref') }} as t
-    join waybills as w on w.waybill_no = t.record_id
-    where t.dataset = 'hazchem.waybill' and t.role = 'tractor'
+    select vehicle_id, waybill_no, departed_at,
+        case when arrived_at is not null then arrived_at
+             when status = '运输中' then 'infinity'::timestamp end as trip_until
+    from waybill_vehicles
+    where role = 'tractor'
 ),
 
 -- Materialized, so that the vehicle and the span meet in one join: matched on the vehicle alone first, an alarm
@@ -94,6 +104,17 @@ vehicle_alarms as materialized (  -- each speeding or fatigue alarm on its resol
     from {{ ref('stg_transport__alarms') }} as s
     join {{ ref('vehicle_xref') }} as a on a.dataset = 'transport.alarm' and a.record_id = s.alarm_id
     where s.alarm_category in ('speeding', 'fatigue')
+),
+
+-- Each trip once per day it spans within the alarms' days (an open trip until the last alarm), so that an alarm meets
+-- only its vehicle's trips of its day: on the vehicle alone it met all of them (0.5 s at 90 days of history).
+trip_days as (
+    select tr.*, unnest(generate_series(
+        date_trunc('day', greatest(tr.departed_at, a.first_alarm)), least(tr.trip_until, a.last_alarm), interval 1 day
+    )) as trip_day
+    from trips as tr
+    join (select min(started_at) as first_alarm, max(started_at) as last_alarm from vehicle_alarms) as a
+        on a.last_alarm is not null
 ),
 
 alarm_on_trip as (
@@ -106,8 +127,9 @@ alarm_on_trip as (
         [{'dataset': 'transport.alarm', 'record_id': s.alarm_id, 'role': 'vehicle'},
          {'dataset': 'hazchem.waybill', 'record_id': tr.waybill_no, 'role': 'tractor'}] as evidence
     from vehicle_alarms as s
-    join trips as tr
-        on tr.vehicle_id = s.vehicle_id and s.started_at >= tr.departed_at and s.started_at <= tr.trip_until
+    join trip_days as tr
+        on tr.vehicle_id = s.vehicle_id and tr.trip_day = date_trunc('day', s.started_at)
+        and s.started_at >= tr.departed_at and s.started_at <= tr.trip_until
 ),
 
 -- 4. crane/hoist alarms on a project while its newest registration says its inspection is overdue or it is not 在用
