@@ -12,10 +12,14 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from sdc_settings import Settings
+from warehouse.lake import sql_literal
+from warehouse.masking import masks_nothing
 from warehouse.reader import Audience, open_published
 
 ICEBERG_NAMESPACES: dict[Audience, str] = {"full": "sdc_published", "masked": "sdc_published_masked"}
@@ -100,31 +104,65 @@ def _same_shape(table, arrow_schema) -> bool:
 
 def export_iceberg(settings: Settings, publish_id: int | None = None) -> dict[Audience, ExportReport]:
     """Overwrite one Iceberg table per published table and audience with the publish's data; each table keeps the
-    snapshots of the newest `settings.publish_keep` exports (the lake's retention) and only their files."""
+    snapshots of the newest `settings.publish_keep` exports (the lake's retention) and only their files.
+
+    DuckDB writes each table's Parquet file and the Iceberg table takes it as it is (`add_files`): pyiceberg's own
+    writer took the rows through Arrow in Python (2.1 M rows of `vehicle_xref`: 1.6 s a copy, 1.0 s this way). A
+    table that masks nothing is the same for both audiences: it is written once."""
     catalog = iceberg_catalog(settings)
-    reports = {}
-    for audience, namespace in ICEBERG_NAMESPACES.items():
-        catalog.create_namespace_if_not_exists(namespace)
-        with open_published(settings, publish_id, audience=audience) as session:
-            entry = session.entry
-            for table in session.views:
-                props = {"sdc.publish_id": str(entry.publish_id), "sdc.lake_snapshot_id": str(entry.snapshot_of(table))}
-                data = session.connection.execute(f'SELECT * FROM main."{table}"').to_arrow_table()
-                identifier = (namespace, table)
-                if catalog.table_exists(identifier) and not _same_shape(catalog.load_table(identifier), data.schema):
-                    catalog.drop_table(identifier)  # the mart changed shape: its Iceberg history starts anew
-                if not catalog.table_exists(identifier):
-                    catalog.create_table(identifier, schema=data.schema, properties=props | RETAINED_METADATA)
-                iceberg_table = catalog.load_table(identifier)
-                iceberg_table.overwrite(data, snapshot_properties=props)
-                expire_exports(iceberg_table, settings.publish_keep)
-            for ident in catalog.list_tables(namespace):
-                if ident[-1] not in session.views:
-                    catalog.drop_table(ident)
-            reports[audience] = ExportReport(
-                entry.publish_id, entry.snapshot_id, dict(entry.row_counts), f"{settings.iceberg_location}/{namespace}"
-            )
-    return reports
+    with tempfile.TemporaryDirectory(prefix=".iceberg-export-", dir=settings.home) as staging:
+        unmasked: dict[str, Path] = {}  # a table both audiences see alike -> its file
+        return {
+            audience: _export_audience(catalog, settings, publish_id, audience, Path(staging), unmasked)
+            for audience in ICEBERG_NAMESPACES
+        }
+
+
+def _export_audience(
+    catalog, settings: Settings, publish_id: int | None, audience: Audience, staging: Path, unmasked: dict[str, Path]
+) -> ExportReport:
+    namespace = ICEBERG_NAMESPACES[audience]
+    catalog.create_namespace_if_not_exists(namespace)
+    with open_published(settings, publish_id, audience=audience) as session:
+        entry = session.entry
+        for table in session.views:
+            data = unmasked.get(table)
+            if data is None:
+                data = staging / f"{audience}.{table}.parquet"
+                session.connection.execute(
+                    f'COPY (SELECT * FROM main."{table}") TO {sql_literal(str(data))} (FORMAT parquet)'
+                )
+                if masks_nothing(entry.classifications[table]):
+                    unmasked[table] = data
+            props = {"sdc.publish_id": str(entry.publish_id), "sdc.lake_snapshot_id": str(entry.snapshot_of(table))}
+            expire_exports(_replace_data(catalog, (namespace, table), data, props), settings.publish_keep)
+        for ident in catalog.list_tables(namespace):
+            if ident[-1] not in session.views:
+                catalog.drop_table(ident)
+    location = f"{settings.iceberg_location}/{namespace}"
+    return ExportReport(entry.publish_id, entry.snapshot_id, dict(entry.row_counts), location)
+
+
+def _replace_data(catalog, identifier: tuple[str, str], data: Path, props: dict[str, str]):
+    """The Iceberg table `identifier` holding only the rows of Parquet file `data` (a copy of it among its data
+    files), in one commit carrying `props`; created, or created anew when the file's columns differ from it."""
+    import pyarrow.parquet as pq
+    from pyiceberg.expressions import AlwaysTrue
+
+    schema = pq.read_schema(data)
+    if catalog.table_exists(identifier) and not _same_shape(catalog.load_table(identifier), schema):
+        catalog.drop_table(identifier)  # the mart changed shape: its Iceberg history starts anew
+    if not catalog.table_exists(identifier):
+        catalog.create_table(identifier, schema=schema, properties=props | RETAINED_METADATA)
+    table = catalog.load_table(identifier)
+    path = f"{table.location()}/data/{uuid.uuid4().hex}.parquet"
+    with data.open("rb") as source, table.io.new_output(path).create(overwrite=True) as target:
+        shutil.copyfileobj(source, target, 1 << 20)
+    with table.transaction() as tx:
+        if table.current_snapshot() is not None:
+            tx.delete(AlwaysTrue(), snapshot_properties=props)
+        tx.add_files([path], snapshot_properties=props, check_duplicate_files=False)
+    return table
 
 
 # Each commit writes a new metadata file holding every snapshot: pyiceberg deletes the oldest beyond this many.

@@ -83,6 +83,11 @@ def masked_select(table_sql: str, columns: Mapping[str, str]) -> str:
     return f"SELECT {', '.join(parts)} FROM {table_sql}"
 
 
+def masks_nothing(columns: Mapping[str, str]) -> bool:
+    """Whether `masked_select` of a table with these columns (name -> classification) is the table as it is."""
+    return all(mask_expression(f'"{name}"', classification) == f'"{name}"' for name, classification in columns.items())
+
+
 # --- classification of mart columns from the dbt manifest ------------------------------------------
 
 
