@@ -136,8 +136,9 @@ def not_sent(con: duckdb.DuckDBPyConnection, ids: Sequence[str], to: Sequence[Ch
 
 # Records of what went out are committed in batches: a commit to the lake costs tens of milliseconds, and a first
 # publish at Taicang's size has thousands of alerts (one commit each took minutes). A crash re-sends at most the
-# batch not yet recorded; each notification carries its id, so a receiver can tell a repeat.
-RECORD_BATCH = 100
+# batch not yet recorded (at most RECORD_EVERY_SECONDS of sending); each notification carries its id, so a receiver
+# can tell a repeat. A day on 90 days of history sends ≈ 6,000 alerts: 64 commits of 100 took 0.6 s.
+RECORD_BATCH = 1000
 RECORD_EVERY_SECONDS = 2.0
 
 
@@ -146,6 +147,8 @@ def send_once(
 ) -> SendReport:
     """Send each notification to the channels `lake.meta.notifications_sent` does not name for it yet, and record
     each channel that took it."""
+    import pyarrow as pa
+
     con.execute(SENT_DDL)
     sent = _sent(con, [n.notification_id for n in notifications])
     report = SendReport()
@@ -155,8 +158,9 @@ def send_once(
     def record() -> None:
         nonlocal last_record
         if taken:
-            values = ", ".join(["(?, ?, ?, ?, ?)"] * len(taken))
-            con.execute(f"INSERT INTO lake.meta.notifications_sent VALUES {values}", [v for row in taken for v in row])
+            columns = ("notification_id", "channel", "kind", "subject", "sent_at")
+            batch = pa.table(dict(zip(columns, zip(*taken, strict=True), strict=True)))  # noqa: F841 (read by name)
+            con.execute("INSERT INTO lake.meta.notifications_sent BY NAME SELECT * FROM batch")
             taken.clear()
         last_record = time.monotonic()
 
