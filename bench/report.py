@@ -51,7 +51,8 @@ def render(results: dict) -> str:
                 out.append("")
             if "history_load" in r:
                 h = r["history_load"]
-                out.append(f"History load before (not timed): {h['wall_s']:.0f} s, peak {h['peak_rss_mib']:.0f} MiB.")
+                peak = f", peak {h['peak_rss_mib']:.0f} MiB" if h.get("peak_rss_mib") is not None else ""
+                out.append(f"History load before (not timed): {h['wall_s']:.0f} s{peak}.")
                 if not h.get("success", True):
                     out.append(f"It FAILED: {'; '.join(h['failed'])}.")
                 out.append("")
