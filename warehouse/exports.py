@@ -43,17 +43,25 @@ class ExportReport:
 
 def export_parquet(settings: Settings, publish_id: int | None = None) -> ExportReport:
     """Write the masked published tables to `settings.export_dir/<table>/`; each file is replaced atomically
-    (data first, then its manifest), tables no longer published are removed."""
+    (data first, then its manifest), tables no longer published are removed. A table the masked Iceberg export
+    already wrote for this publish is copied from there, not written again."""
     root = settings.export_dir
     root.mkdir(parents=True, exist_ok=True)
     with open_published(settings, publish_id, audience="masked") as session:
         entry = session.entry
+        exported = _iceberg_masked_files(settings, entry)
         rows = {}
         for table in session.views:
             folder = root / table
             folder.mkdir(exist_ok=True)
             tmp = folder / f".{table}.parquet.{os.getpid()}.tmp"
-            session.connection.execute(f"COPY (SELECT * FROM main.\"{table}\") TO '{tmp}' (FORMAT parquet)")
+            if table in exported:
+                with exported[table].open() as source, tmp.open("wb") as target:
+                    shutil.copyfileobj(source, target, 1 << 20)
+            else:
+                session.connection.execute(
+                    f'COPY (SELECT * FROM main."{table}") TO {sql_literal(str(tmp))} (FORMAT parquet)'
+                )
             rows[table] = entry.row_counts[table]
             manifest = {
                 "table": table,
@@ -73,6 +81,35 @@ def export_parquet(settings: Settings, publish_id: int | None = None) -> ExportR
         if stale.is_dir() and stale.name not in rows:
             shutil.rmtree(stale)
     return ExportReport(entry.publish_id, entry.snapshot_id, rows, str(root))
+
+
+def _iceberg_masked_files(settings: Settings, entry) -> dict:
+    """table -> its data file in the masked Iceberg export (a pyiceberg InputFile), for the tables that export holds
+    as this publish has them: one file written by DuckDB from the same masked view (`export_iceberg`). None before
+    the first Iceberg export, or when it has not run for this publish."""
+    catalog_file = settings.iceberg_catalog.removeprefix("sqlite:///")
+    if catalog_file != settings.iceberg_catalog and not Path(catalog_file).exists():
+        return {}
+    from pyiceberg.exceptions import NoSuchNamespaceError
+
+    catalog = iceberg_catalog(settings)
+    try:
+        identifiers = catalog.list_tables(ICEBERG_NAMESPACES["masked"])
+    except NoSuchNamespaceError:
+        return {}
+    found = {}
+    for identifier in identifiers:
+        name = identifier[-1]
+        table = catalog.load_table(identifier)
+        snapshot = table.current_snapshot()
+        if name not in entry.marts or snapshot is None or _publish_of(snapshot) != entry.publish_id:
+            continue
+        if snapshot.summary.additional_properties.get("sdc.lake_snapshot_id") != str(entry.snapshot_of(name)):
+            continue
+        files = [path for path in _files_of(table, snapshot) if path.endswith(".parquet")]
+        if len(files) == 1:
+            found[name] = table.io.new_input(files[0])
+    return found
 
 
 def iceberg_catalog(settings: Settings):

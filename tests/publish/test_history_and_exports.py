@@ -1,6 +1,7 @@
 """Two publishes on two days through the real pipeline: "as of" queries, the masked view scanned for ID
 and phone numbers, the Parquet export for BI tools and the Iceberg export read back by two engines."""
 
+import hashlib
 import json
 import re
 from datetime import UTC, datetime, time, timedelta
@@ -14,7 +15,7 @@ from workspace import copy_workspace, days_ago, deliver, run_sdc, sdc_env
 from sdc.cli import app
 from sdc_settings import load_settings
 from warehouse.beijing import BEIJING
-from warehouse.exports import ICEBERG_NAMESPACES, export_iceberg, iceberg_catalog
+from warehouse.exports import ICEBERG_NAMESPACES, export_iceberg, export_parquet, iceberg_catalog
 from warehouse.extensions import connection_config
 from warehouse.lake import lake_connection
 from warehouse.masking import find_leaks
@@ -123,6 +124,45 @@ def test_parquet_export_holds_the_masked_published_marts_with_a_manifest(publish
         masked.connection.execute(f"CREATE VIEW exported AS SELECT * FROM {data}")
         exported = masked.connection.execute("SELECT count(*), bit_xor(hash(t)) FROM exported t").fetchone()
         assert list(exported) == expected
+
+
+def test_the_parquet_export_copies_the_masked_iceberg_file_of_its_publish(published, tmp_path):
+    """A run exports to Iceberg first: the Parquet export copies each masked table's Iceberg data file of the same
+    publish rather than writing it again (DuckDB would write the same bytes: the test reorders the Iceberg file's rows
+    to tell a copy); for another publish it writes its own, with that publish's rows."""
+    _, settings = published
+    history = publish_history(settings)
+    table = iceberg_catalog(settings).load_table((ICEBERG_NAMESPACES["masked"], MART))
+    (path,) = table.inspect.files()["file_path"].to_pylist()
+    with table.io.new_input(path).open() as data:
+        original = data.read()
+    (tmp_path / "original.parquet").write_bytes(original)
+    reordered = tmp_path / "reordered.parquet"
+    duckdb.connect().execute(
+        f"COPY (SELECT * FROM read_parquet('{tmp_path / 'original.parquet'}') ORDER BY enterprise_code DESC) "
+        f"TO '{reordered}' (FORMAT parquet)"
+    )
+    manifest_path = settings.export_dir / MART / "_manifest.json"
+    try:
+        with table.io.new_output(path).create(overwrite=True) as data:
+            data.write(reordered.read_bytes())
+        export_parquet(settings)
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        assert manifest["publish_id"] == history[-1].publish_id
+        assert manifest["sha256"] == hashlib.sha256(reordered.read_bytes()).hexdigest()
+
+        export_parquet(settings, history[0].publish_id)  # not the publish the Iceberg export holds: written anew
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        assert manifest["publish_id"] == history[0].publish_id
+        with open_published(settings, history[0].publish_id) as masked:
+            expected = read_state(masked)[MART]
+            data = f"read_parquet('{settings.export_dir / MART / manifest['file']}')"
+            exported = masked.connection.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {data} t").fetchone()
+            assert list(exported) == expected
+    finally:
+        with table.io.new_output(path).create(overwrite=True) as data:
+            data.write(original)
+        export_parquet(settings)  # the newest publish again, as the run left it
 
 
 def test_iceberg_export_reads_back_through_pyiceberg_and_duckdb(published):
