@@ -184,14 +184,19 @@ def _replace_data(catalog, identifier: tuple[str, str], data: Path, props: dict[
     """The Iceberg table `identifier` holding only the rows of Parquet file `data` (a copy of it among its data
     files), in one commit carrying `props`; created, or created anew when the file's columns differ from it."""
     import pyarrow.parquet as pq
+    from pyiceberg.exceptions import NoSuchTableError
     from pyiceberg.expressions import AlwaysTrue
 
     schema = pq.read_schema(data)
-    if catalog.table_exists(identifier) and not _same_shape(catalog.load_table(identifier), schema):
+    try:  # one catalog lookup and metadata read (each a GET on object storage)
+        table = catalog.load_table(identifier)
+    except NoSuchTableError:
+        table = None
+    if table is not None and not _same_shape(table, schema):
         catalog.drop_table(identifier)  # the mart changed shape: its Iceberg history starts anew
-    if not catalog.table_exists(identifier):
-        catalog.create_table(identifier, schema=schema, properties=props | RETAINED_METADATA)
-    table = catalog.load_table(identifier)
+        table = None
+    if table is None:
+        table = catalog.create_table(identifier, schema=schema, properties=props | RETAINED_METADATA)
     path = f"{table.location()}/data/{uuid.uuid4().hex}.parquet"
     with data.open("rb") as source, table.io.new_output(path).create(overwrite=True) as target:
         shutil.copyfileobj(source, target, 1 << 20)

@@ -39,3 +39,21 @@ def test_the_export_keeps_a_snapshot_per_retained_publish_and_deletes_the_other_
         older = next(s for s in snapshots if s.snapshot_id != table.metadata.current_snapshot_id)
         assert table.scan(snapshot_id=older.snapshot_id).to_arrow().to_pydict()["day"] == [3] * 3  # time travel
         assert len(list((Path(table.location().removeprefix("file://")) / "metadata").glob("*.metadata.json"))) <= 11
+
+
+def test_a_mart_that_changed_shape_starts_its_iceberg_history_anew(workspace):
+    settings = load_settings(os.environ)
+    with lake_connection(settings) as con:
+        _publish_day(con, 1)
+        export_iceberg(settings)
+        # the mart gains a column
+        con.execute(
+            f"CREATE OR REPLACE TABLE lake.marts.{MART} AS SELECT 2 AS day, range AS n, 'x' AS note FROM range(2)"
+        )
+        publish(con, lambda tables: {t: dict.fromkeys(cols, "public") for t, cols in tables.items()})
+    export_iceberg(settings)
+    for namespace in ("sdc_published", "sdc_published_masked"):
+        table = iceberg_catalog(settings).load_table((namespace, MART))
+        assert [f.name for f in table.schema().fields] == ["day", "n", "note"]
+        assert table.scan().to_arrow().to_pydict()["note"] == ["x", "x"]
+        assert len(table.metadata.snapshots) == 1  # the old shape's snapshots went with the old table
